@@ -1,0 +1,402 @@
+/* kms.h - the one public header of libkmscks.
+ * Builds, validates, encodes, signs and sends AWS KMS UpdateCustomKeyStore
+ * requests (and the Describe/Connect/Disconnect calls a safe update needs).
+ * Every face (CLI, Lua, host plugin, collectd) is a thin layer over this. */
+#ifndef KMS_KMS_H
+#define KMS_KMS_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#if defined(KMS_BUILDING) && defined(__GNUC__)
+#define KMS_API __attribute__((visibility("default")))
+#else
+#define KMS_API
+#endif
+
+#define KMS_VERSION_MAJOR 0
+#define KMS_VERSION_MINOR 1
+#define KMS_VERSION_PATCH 0
+#define KMS_VERSION_STRING "0.1.0"
+
+/* Returns a static string such as "0.1.0". */
+KMS_API const char *kms_version(void);
+
+/* {=====================================================================
+ * Status and errors
+ * ===================================================================== */
+
+typedef enum kms_status {
+  KMS_OK = 0,
+  KMS_ERR_NOMEM,          /* an allocation failed */
+  KMS_ERR_INVALID_ARG,    /* misuse: NULL where required, bad enum */
+  KMS_ERR_PARSE,          /* input JSON/INI/shorthand malformed, unknown key,
+                             wrong type */
+  KMS_ERR_VALIDATION,     /* the request breaks a rule: nothing was sent */
+  KMS_ERR_CONFIG,         /* bad configuration (profile not found, bad
+                             max_attempts, bad retry mode, bad endpoint URL) */
+  KMS_ERR_NO_REGION,      /* no region could be found */
+  KMS_ERR_NO_CREDENTIALS, /* no credentials could be found */
+  KMS_ERR_CREDENTIALS,    /* a credential source failed (partial env,
+                             credential_process failed, STS error) */
+  KMS_ERR_CRYPTO,         /* OpenSSL failed */
+  KMS_ERR_CONNECT,        /* could not connect to the endpoint */
+  KMS_ERR_CONNECT_TIMEOUT,/* connect timed out */
+  KMS_ERR_READ_TIMEOUT,   /* no response in time */
+  KMS_ERR_CONNECTION_CLOSED, /* connection dropped before a response */
+  KMS_ERR_TLS,            /* TLS handshake or verification failed */
+  KMS_ERR_SERVICE,        /* KMS answered with an error response */
+  KMS_ERR_RESPONSE,       /* a success response could not be parsed */
+  KMS_ERR_IO,             /* a local file could not be read */
+  KMS_ERR_INTERRUPTED,    /* the caller asked to stop */
+  KMS_ERR__COUNT
+} kms_status;
+
+#define KMS_ERROR_MESSAGE_SIZE 512
+#define KMS_ERROR_FIELD_SIZE 128
+
+/* A caller-owned error report. Every function that can fail takes one
+ * (NULL is allowed and means "don't tell me"). No secret is ever written
+ * into it. */
+typedef struct kms_error {
+  kms_status status;
+  long http_status;                       /* 0 when no response came */
+  int attempts;                           /* requests sent, retries included */
+  int retryable;                          /* 1 when the last failure was one
+                                             the retry policy retries */
+  char aws_type[KMS_ERROR_FIELD_SIZE];    /* e.g. "CustomKeyStoreInvalidStateException",
+                                             or a validation code */
+  char request_id[KMS_ERROR_FIELD_SIZE];  /* x-amzn-RequestId, if any */
+  char message[KMS_ERROR_MESSAGE_SIZE];   /* "what failed: detail" */
+} kms_error;
+
+/* Returns a static, stable name for a status: "ok", "nomem", "validation",
+ * ... Never NULL. */
+KMS_API const char *kms_strerror(kms_status status);
+
+/* Resets an error report to KMS_OK with empty fields. */
+KMS_API void kms_error_clear(kms_error *err);
+
+/* {=====================================================================
+ * Allocator and logging (per object, never process-wide)
+ * ===================================================================== */
+
+/* lua_Alloc-style allocator: nsize == 0 frees, ptr == NULL allocates.
+ * NULL everywhere means malloc/realloc/free. */
+typedef void *(*kms_alloc_fn)(void *ud, void *ptr, size_t osize, size_t nsize);
+
+typedef enum kms_log_level {
+  KMS_LOG_ERROR = 3,
+  KMS_LOG_WARNING = 4,
+  KMS_LOG_INFO = 6,
+  KMS_LOG_DEBUG = 7
+} kms_log_level;
+
+/* Receives one line (no newline), never containing a secret. The message
+ * is borrowed for the duration of the call. */
+typedef void (*kms_log_fn)(void *ud, kms_log_level level, const char *msg);
+
+/* {=====================================================================
+ * Byte buffer handed out by the library
+ * ===================================================================== */
+
+/* An owned result (JSON text, a printable request). data is NUL-terminated
+ * after len bytes. Release with kms_buf_free, which wipes it. */
+typedef struct kms_buf {
+  char *data;
+  size_t len;
+  size_t cap;
+  kms_alloc_fn alloc;
+  void *alloc_ud;
+  int secret;           /* wipe on growth and on free */
+} kms_buf;
+
+/* Frees the bytes (wiping them first if secret) and resets the struct.
+ * NULL and an empty buffer are no-ops. */
+KMS_API void kms_buf_free(kms_buf *buf);
+
+/* {=====================================================================
+ * The UpdateCustomKeyStore request model
+ * ===================================================================== */
+
+/* Members of UpdateCustomKeyStoreRequest in model order. The two halves of
+ * XksProxyAuthenticationCredential are addressed as members of their own. */
+typedef enum kms_member {
+  KMS_M_CUSTOM_KEY_STORE_ID = 0,
+  KMS_M_NEW_CUSTOM_KEY_STORE_NAME,
+  KMS_M_KEY_STORE_PASSWORD,                  /* sensitive */
+  KMS_M_CLOUD_HSM_CLUSTER_ID,
+  KMS_M_XKS_PROXY_URI_ENDPOINT,
+  KMS_M_XKS_PROXY_URI_PATH,
+  KMS_M_XKS_PROXY_VPC_ENDPOINT_SERVICE_NAME,
+  KMS_M_XKS_PROXY_VPC_ENDPOINT_SERVICE_OWNER,
+  KMS_M_XKS_ACCESS_KEY_ID,                   /* sensitive, in the credential */
+  KMS_M_XKS_RAW_SECRET_ACCESS_KEY,           /* sensitive, in the credential */
+  KMS_M_XKS_PROXY_CONNECTIVITY,
+  KMS_M__COUNT
+} kms_member;
+
+/* The API name of a member ("KeyStorePassword"), or the dotted path for
+ * the credential halves ("XksProxyAuthenticationCredential.AccessKeyId").
+ * Static string; NULL for an out-of-range value. */
+KMS_API const char *kms_member_name(kms_member m);
+
+/* Looks a member up by its API name or dotted path; returns KMS_M__COUNT
+ * when the name is unknown. Case-sensitive. */
+KMS_API kms_member kms_member_lookup(const char *name);
+
+/* 1 when the member is sensitive in the model (wiped, redacted). */
+KMS_API int kms_member_is_secret(kms_member m);
+
+typedef struct kms_request kms_request;
+
+/* Creates an empty request (every member absent). alloc may be NULL.
+ * Returns NULL on allocation failure (err says so). */
+KMS_API kms_request *kms_request_new(kms_alloc_fn alloc, void *alloc_ud,
+                                     kms_error *err);
+
+/* Wipes every secret and frees the request. NULL is a no-op. */
+KMS_API void kms_request_free(kms_request *req);
+
+/* Sets a member to a copy of value[0..len) (len 0 means the empty string,
+ * which is different from absent). value is copied; secret members are
+ * held in wiped memory. The member keeps its encoding position if it was
+ * already set; otherwise it goes to its model position (see the encoder). */
+KMS_API kms_status kms_request_set(kms_request *req, kms_member m,
+                                   const char *value, size_t len,
+                                   kms_error *err);
+
+/* Makes a member absent again, wiping its value. */
+KMS_API void kms_request_unset(kms_request *req, kms_member m);
+
+/* Returns the member's value (borrowed, NUL-terminated, valid until the
+ * member changes) and its length, or NULL when absent. */
+KMS_API const char *kms_request_get(const kms_request *req, kms_member m,
+                                    size_t *len);
+
+/* Loads members from a JSON object in the --cli-input-json shape (API
+ * member names; the credential as a nested object). Members already set
+ * and present in the JSON are replaced; the JSON's key order is kept for
+ * encoding after the members set with kms_request_set (as the AWS CLI
+ * does). An unknown key, a wrong type or a null is KMS_ERR_PARSE naming the
+ * key. json[0..len) is borrowed. On failure the request is unchanged. */
+KMS_API kms_status kms_request_load_json(kms_request *req, const char *json,
+                                         size_t len, kms_error *err);
+
+/* Replaces the whole credential structure (both halves, in the order the
+ * user gave them when secret_first is 1) as the AWS CLI does when the
+ * option is given again. Either half may be NULL (absent). */
+KMS_API kms_status kms_request_set_credential(kms_request *req,
+                                              const char *access_key_id,
+                                              size_t akid_len,
+                                              const char *raw_secret,
+                                              size_t secret_len,
+                                              int secret_first,
+                                              kms_error *err);
+
+/* Renders the request as the JSON body with every secret replaced by
+ * "***" (safe to print). out is initialised by the call. */
+KMS_API kms_status kms_request_to_redacted_json(const kms_request *req,
+                                                kms_buf *out, kms_error *err);
+
+/* {=====================================================================
+ * Validation
+ * ===================================================================== */
+
+typedef enum kms_severity {
+  KMS_SEVERITY_ERROR = 0,
+  KMS_SEVERITY_WARNING = 1
+} kms_severity;
+
+/* One problem: a stable code ("length.min", "pattern", "enum",
+ * "credential.incomplete", "type.mixed", "connectivity.vpc",
+ * "connectivity.public", "connectivity.unknown", "noop", "required",
+ * "context.type", "context.state"), the member path it concerns (or
+ * "" for the whole request) and a message a person can act on, e.g.
+ * "KeyStorePassword: length 5 is below the minimum of 7". */
+typedef struct kms_problem {
+  kms_severity severity;
+  const char *code;     /* static */
+  const char *member;   /* static */
+  char message[256];
+} kms_problem;
+
+typedef struct kms_problems kms_problems;
+
+/* What the caller knows about the store, for the contextual rules. NULL
+ * fields (or a NULL pointer to the struct) mean unknown. */
+typedef struct kms_store_context {
+  const char *custom_key_store_type; /* "AWS_CLOUDHSM" | "EXTERNAL_KEY_STORE" */
+  const char *connection_state;      /* "CONNECTED", "DISCONNECTED", ... */
+  const char *xks_proxy_connectivity;/* current connectivity, if known */
+} kms_store_context;
+
+/* Checks every rule and collects every problem (errors and warnings).
+ * *out receives a list the caller frees with kms_problems_free. Returns
+ * KMS_OK when there is no error-severity problem (warnings alone pass),
+ * KMS_ERR_VALIDATION otherwise (err->message then summarises the first
+ * problem and err->aws_type holds its code), KMS_ERR_NOMEM on failure. */
+KMS_API kms_status kms_request_validate(const kms_request *req,
+                                        const kms_store_context *ctx,
+                                        kms_problems **out, kms_error *err);
+
+KMS_API size_t kms_problems_count(const kms_problems *p);
+/* Borrowed; valid until kms_problems_free. NULL when i is out of range. */
+KMS_API const kms_problem *kms_problems_at(const kms_problems *p, size_t i);
+KMS_API size_t kms_problems_error_count(const kms_problems *p);
+KMS_API void kms_problems_free(kms_problems *p);
+
+/* {=====================================================================
+ * HTTP messages: what the encoder produces and the signer signs
+ * ===================================================================== */
+
+typedef struct kms_http kms_http;
+
+/* Creates an HTTP message. method and url are copied. The URL is
+ * "scheme://host[:port][/path][?query]"; the path and query are kept raw
+ * (not yet percent-encoded) as the SigV4 test suite gives them. */
+KMS_API kms_http *kms_http_new(const char *method, const char *url,
+                               kms_alloc_fn alloc, void *alloc_ud,
+                               kms_error *err);
+KMS_API void kms_http_free(kms_http *msg); /* wipes body and headers */
+
+/* Appends a header (duplicates allowed, order kept). Copied. */
+KMS_API kms_status kms_http_add_header(kms_http *msg, const char *name,
+                                       const char *value, kms_error *err);
+/* Replaces every header of that name (case-insensitive) by one. */
+KMS_API kms_status kms_http_set_header(kms_http *msg, const char *name,
+                                       const char *value, kms_error *err);
+/* Sets the body (copied into wiped memory). */
+KMS_API kms_status kms_http_set_body(kms_http *msg, const char *body,
+                                     size_t len, kms_error *err);
+
+KMS_API const char *kms_http_method(const kms_http *msg);
+KMS_API const char *kms_http_url(const kms_http *msg);
+/* "host[:port]" as it goes into the Host header. */
+KMS_API const char *kms_http_host(const kms_http *msg);
+/* The path and query, as sent on the request line. */
+KMS_API const char *kms_http_target(const kms_http *msg);
+KMS_API size_t kms_http_header_count(const kms_http *msg);
+/* Borrowed name/value of header i; returns 0 when out of range. */
+KMS_API int kms_http_header_at(const kms_http *msg, size_t i,
+                               const char **name, const char **value);
+/* First header of that name (case-insensitive), or NULL. */
+KMS_API const char *kms_http_header(const kms_http *msg, const char *name);
+KMS_API const char *kms_http_body(const kms_http *msg, size_t *len);
+
+/* Renders the message as HTTP/1.1 text for a person: Authorization's
+ * signature, X-Amz-Security-Token and secret body members are redacted
+ * when redact is 1. */
+KMS_API kms_status kms_http_to_text(const kms_http *msg, int redact,
+                                    kms_buf *out, kms_error *err);
+
+/* {=====================================================================
+ * Encoding (JSON 1.1 protocol, byte for byte as botocore)
+ * ===================================================================== */
+
+typedef enum kms_operation {
+  KMS_OP_UPDATE_CUSTOM_KEY_STORE = 0,
+  KMS_OP_DESCRIBE_CUSTOM_KEY_STORES,
+  KMS_OP_CONNECT_CUSTOM_KEY_STORE,
+  KMS_OP_DISCONNECT_CUSTOM_KEY_STORE,
+  KMS_OP__COUNT
+} kms_operation;
+
+/* "UpdateCustomKeyStore", ... Static. */
+KMS_API const char *kms_operation_name(kms_operation op);
+
+/* Writes the UpdateCustomKeyStore body as botocore does: members as set
+ * (see kms_request_set / kms_request_load_json for the order), ", " and
+ * ": " separators, non-ASCII as lowercase \uXXXX. out is initialised by
+ * the call and is marked secret. */
+KMS_API kms_status kms_request_encode_body(const kms_request *req,
+                                           kms_buf *out, kms_error *err);
+
+/* Bodies of the helper operations. custom_key_store_id / name / marker may
+ * be NULL (absent); limit 0 means absent. */
+KMS_API kms_status kms_encode_describe(const char *custom_key_store_id,
+                                       const char *custom_key_store_name,
+                                       int limit, const char *marker,
+                                       kms_buf *out, kms_error *err);
+KMS_API kms_status kms_encode_id_only(const char *custom_key_store_id,
+                                      kms_buf *out, kms_error *err);
+
+/* Builds the unsigned HTTP message for op: POST to url with the body,
+ * Content-Type: application/x-amz-json-1.1 and
+ * X-Amz-Target: TrentService.<op>, headers in the AWS CLI's order. The
+ * body is copied. */
+KMS_API kms_http *kms_http_new_for(kms_operation op, const char *url,
+                                   const char *body, size_t body_len,
+                                   kms_alloc_fn alloc, void *alloc_ud,
+                                   kms_error *err);
+
+/* {=====================================================================
+ * Credentials and SigV4 signing (pure: no I/O, clock injected)
+ * ===================================================================== */
+
+typedef struct kms_credentials kms_credentials;
+
+/* Copies the three strings into wiped memory. session_token may be NULL.
+ * expiration 0 means "does not expire". */
+KMS_API kms_credentials *kms_credentials_new(const char *access_key_id,
+                                             const char *secret_access_key,
+                                             const char *session_token,
+                                             time_t expiration,
+                                             kms_alloc_fn alloc,
+                                             void *alloc_ud, kms_error *err);
+KMS_API void kms_credentials_free(kms_credentials *cred);
+KMS_API const char *kms_credentials_access_key_id(const kms_credentials *c);
+KMS_API time_t kms_credentials_expiration(const kms_credentials *c);
+
+#define KMS_SIGN_NORMALIZE_PATH  0x01 /* remove . .. and // before signing */
+#define KMS_SIGN_BODY_HEADER     0x02 /* add and sign x-amz-content-sha256 */
+#define KMS_SIGN_QUERY           0x04 /* presign: put the signature in the
+                                         query instead of Authorization */
+#define KMS_SIGN_OMIT_TOKEN      0x08 /* add X-Amz-Security-Token after
+                                         signing, unsigned */
+
+typedef struct kms_sign_params {
+  const char *region;    /* "us-east-1"; "" is allowed (empty scope) */
+  const char *service;   /* "kms", "kms-xks-proxy", "sts", ... */
+  time_t time;           /* seconds since the epoch, UTC */
+  unsigned flags;        /* KMS_SIGN_* */
+  long expires;          /* X-Amz-Expires for KMS_SIGN_QUERY */
+} kms_sign_params;
+
+typedef struct kms_signer kms_signer;
+
+/* A signer caches derived signing keys per (access key, date, region,
+ * service), wiping each when evicted or freed. log may be NULL; at debug
+ * level it receives the canonical request and the string to sign, which
+ * carry no secret. Not thread-safe: one per thread or a lock around it. */
+KMS_API kms_signer *kms_signer_new(kms_alloc_fn alloc, void *alloc_ud,
+                                   kms_log_fn log, void *log_ud,
+                                   kms_error *err);
+KMS_API void kms_signer_free(kms_signer *s);
+
+/* Signs msg in place: adds X-Amz-Date, X-Amz-Security-Token (if the
+ * credentials carry one) and Authorization, or the query parameters for
+ * KMS_SIGN_QUERY. A Host header is added when msg has none. signer may be
+ * NULL (no cache). */
+KMS_API kms_status kms_sign(kms_signer *signer, kms_http *msg,
+                            const kms_credentials *cred,
+                            const kms_sign_params *params, kms_error *err);
+
+/* The intermediate results of the last signature, for tests and debug:
+ * canonical request and string to sign (no secret in either). Both out
+ * buffers are initialised by the call. */
+KMS_API kms_status kms_sign_debug(const kms_http *msg,
+                                  const kms_credentials *cred,
+                                  const kms_sign_params *params,
+                                  kms_buf *canonical_request,
+                                  kms_buf *string_to_sign, kms_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif /* KMS_KMS_H */
