@@ -396,6 +396,153 @@ KMS_API kms_status kms_sign_debug(const kms_http *msg,
                                   kms_buf *canonical_request,
                                   kms_buf *string_to_sign, kms_error *err);
 
+
+/* {=====================================================================
+ * Transport (an interface: libcurl by default, or a host's own I/O)
+ * ===================================================================== */
+
+typedef struct kms_transport_opts {
+  long connect_timeout_ms;  /* 0: no timeout */
+  long read_timeout_ms;     /* 0: no timeout */
+  const char *ca_bundle;    /* NULL: the system's */
+  int verify_tls;           /* 1 unless the user turned it off */
+} kms_transport_opts;
+
+/* A response as the transport received it. headers holds "name: value"
+ * lines separated by "\n" (names as received). The body is marked secret
+ * when it could echo request data. */
+typedef struct kms_http_response {
+  long status;
+  kms_buf headers;
+  kms_buf body;
+} kms_http_response;
+
+/* Sends req and fills resp (whose buffers the caller initialised with
+ * kms_http_response_init). Returns KMS_OK when any HTTP response came
+ * back, whatever its status; KMS_ERR_CONNECT, KMS_ERR_CONNECT_TIMEOUT,
+ * KMS_ERR_READ_TIMEOUT, KMS_ERR_CONNECTION_CLOSED or KMS_ERR_TLS when
+ * none did. Must not follow redirects nor copy the body. */
+typedef kms_status (*kms_transport_fn)(void *ud, const kms_http *req,
+                                       const kms_transport_opts *opts,
+                                       kms_http_response *resp,
+                                       kms_error *err);
+
+KMS_API void kms_http_response_init(kms_http_response *resp,
+                                    kms_alloc_fn alloc, void *alloc_ud);
+KMS_API void kms_http_response_free(kms_http_response *resp);
+/* First response header of that name (case-insensitive), copied into
+ * out (NUL-terminated, truncated to size). Returns 1 when found. */
+KMS_API int kms_http_response_header(const kms_http_response *resp,
+                                     const char *name, char *out,
+                                     size_t size);
+
+/* {=====================================================================
+ * Configuration and client
+ * ===================================================================== */
+
+typedef struct kms_config kms_config;
+
+/* An unresolved configuration: what the caller said explicitly. Anything
+ * not set is looked up the AWS way (environment, shared config files,
+ * credential providers) when the client is created. */
+KMS_API kms_config *kms_config_new(kms_alloc_fn alloc, void *alloc_ud,
+                                   kms_error *err);
+KMS_API void kms_config_free(kms_config *cfg); /* wipes secrets */
+
+/* Sets one setting by name; value is copied (secrets into wiped memory).
+ * Names: region, profile, endpoint_url, access_key_id, secret_access_key,
+ * session_token, retry_mode (standard|adaptive), max_attempts,
+ * connect_timeout (seconds, 0 = none), read_timeout (seconds, 0 = none),
+ * ca_bundle, verify_tls (true|false), use_fips_endpoint,
+ * use_dualstack_endpoint, no_sign_request (true|false), user_agent,
+ * config_file, credentials_file. An unknown name is KMS_ERR_CONFIG
+ * naming it; NULL value unsets. */
+KMS_API kms_status kms_config_set(kms_config *cfg, const char *name,
+                                  const char *value, kms_error *err);
+
+/* Log sink for the client (debug trace: resolved region, endpoint,
+ * credential source name, canonical request, string to sign, redacted
+ * headers, status, attempts, backoff). Borrowed until the client is
+ * freed. */
+KMS_API void kms_config_set_log(kms_config *cfg, kms_log_fn log, void *ud,
+                                kms_log_level max_level);
+
+/* Replaces the transport (NULL fn restores libcurl). ud is borrowed. */
+KMS_API void kms_config_set_transport(kms_config *cfg, kms_transport_fn fn,
+                                      void *ud);
+
+typedef struct kms_client kms_client;
+
+/* Resolves region, endpoint, retry settings and the credential chain.
+ * KMS_ERR_NO_REGION / KMS_ERR_CONFIG / KMS_ERR_CREDENTIALS on failure.
+ * Credentials themselves are fetched lazily on the first request (so
+ * KMS_ERR_NO_CREDENTIALS comes from the call). cfg is copied. One client
+ * is used by one thread at a time. */
+KMS_API kms_client *kms_client_new(const kms_config *cfg, kms_error *err);
+KMS_API void kms_client_free(kms_client *c);
+
+/* Borrowed views of the resolved settings. */
+KMS_API const char *kms_client_region(const kms_client *c);
+KMS_API const char *kms_client_endpoint(const kms_client *c);
+
+/* Builds the signed HTTP message for op with body (for a host that sends
+ * by itself). now 0 means the current time (plus the clock-skew
+ * correction the client learned). The caller frees *out. */
+KMS_API kms_status kms_client_prepare(kms_client *c, kms_operation op,
+                                      const char *body, size_t body_len,
+                                      time_t now, kms_http **out,
+                                      kms_error *err);
+
+/* Sends op with body through the transport, with retries, and returns
+ * the response JSON (owned by the caller) on success. A KMS error response
+ * is KMS_ERR_SERVICE with err->aws_type, message, http_status and
+ * request_id filled. */
+KMS_API kms_status kms_client_call(kms_client *c, kms_operation op,
+                                   const char *body, size_t body_len,
+                                   kms_buf *out_json, kms_error *err);
+
+/* Maps an HTTP response to success or a typed error exactly as botocore
+ * parses it (status >= 300 is an error; __type with the namespace
+ * stripped; message or Message; x-amzn-RequestId). For hosts that send by
+ * themselves. */
+KMS_API kms_status kms_response_check(kms_operation op,
+                                      const kms_http_response *resp,
+                                      kms_error *err);
+
+/* 1 when the failure in err is one the AWS standard retry mode retries
+ * (throttling codes, 500/502/503/504, transient codes, dropped
+ * connections, timeouts). */
+KMS_API int kms_error_is_retryable(const kms_error *err);
+
+/* Validates (static rules, and contextual ones when ctx is given),
+ * encodes and sends an UpdateCustomKeyStore. Nothing is sent when the
+ * request has an error-severity problem (KMS_ERR_VALIDATION). */
+KMS_API kms_status kms_client_update_custom_key_store(
+    kms_client *c, const kms_request *req, const kms_store_context *ctx,
+    kms_error *err);
+
+/* DescribeCustomKeyStores, following NextMarker until the end; out_json
+ * receives {"CustomKeyStores": [...]} with every page merged. id and name
+ * may be NULL. */
+KMS_API kms_status kms_client_describe_custom_key_stores(
+    kms_client *c, const char *custom_key_store_id,
+    const char *custom_key_store_name, kms_buf *out_json, kms_error *err);
+KMS_API kms_status kms_client_connect_custom_key_store(
+    kms_client *c, const char *custom_key_store_id, kms_error *err);
+KMS_API kms_status kms_client_disconnect_custom_key_store(
+    kms_client *c, const char *custom_key_store_id, kms_error *err);
+
+/* {=====================================================================
+ * JMESPath (for --query and the describe/plan outputs)
+ * ===================================================================== */
+
+/* Evaluates a JMESPath expression over JSON text and writes the result as
+ * compact JSON ("null" for no result). A bad expression is KMS_ERR_PARSE
+ * with the position in the message; a bad JSON document likewise. */
+KMS_API kms_status kms_jmespath_search(const char *expression,
+                                       const char *json, size_t json_len,
+                                       kms_buf *out, kms_error *err);
+
 #ifdef __cplusplus
 }
 #endif
