@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <time.h>
 #include "kms/kms.h"
 
 #if defined(__GNUC__)
@@ -80,6 +81,92 @@ kms_status kmsi_json_put_string(kms_buf *b, const char *s, size_t len);
 /* Counts Unicode code points in UTF-8 text (as the AWS tools count
  * lengths); an invalid byte counts as one. */
 size_t kmsi_utf8_length(const char *s, size_t len);
+/* }===== */
+
+
+/* {===== settings resolution (settings.c, profile.c) ===== */
+
+typedef enum kmsi_retry_mode {
+  KMSI_RETRY_STANDARD = 0,
+  KMSI_RETRY_ADAPTIVE = 1
+} kmsi_retry_mode;
+
+/* Everything a client needs, resolved the AWS way from the explicit
+ * kms_config, then the environment, then the shared config/credentials
+ * files (profile). Strings are owned (allocator a) and freed by
+ * kmsi_settings_free. */
+typedef struct kmsi_settings {
+  char *region;              /* NULL when none was found */
+  char *profile;             /* the profile in effect ("default" if none) */
+  char *endpoint_url;        /* explicit endpoint (config, env, profile
+                                services section), or NULL */
+  char *ca_bundle;
+  char *user_agent;
+  char *config_file, *credentials_file; /* resolved paths */
+  int max_attempts;          /* >= 1; default 3 */
+  kmsi_retry_mode retry_mode;
+  long connect_timeout_ms;   /* default 60000; 0 = none */
+  long read_timeout_ms;      /* default 60000; 0 = none */
+  int verify_tls;            /* default 1 */
+  int use_fips;
+  int use_dualstack;
+  int no_sign_request;
+} kmsi_settings;
+
+/* Reads one explicit setting from a kms_config (NULL when not set). */
+const char *kmsi_config_get(const kms_config *cfg, const char *name);
+const kmsi_allocator *kmsi_config_allocator(const kms_config *cfg);
+void kmsi_config_log(const kms_config *cfg, kms_log_fn *fn, void **ud,
+                     kms_log_level *max_level);
+void kmsi_config_transport(const kms_config *cfg, kms_transport_fn *fn,
+                           void **ud);
+
+kms_status kmsi_settings_resolve(const kms_config *cfg, kmsi_settings *out,
+                                 kms_error *err);
+void kmsi_settings_free(kmsi_settings *s, const kmsi_allocator *a);
+/* }===== */
+
+/* {===== endpoints (endpoint.c) ===== */
+
+/* The KMS URL for region by the endpoint rule set (partitions, FIPS,
+ * dual-stack), e.g. "https://kms.us-east-1.amazonaws.com". out is
+ * initialised by the call. */
+kms_status kmsi_endpoint_resolve(const char *region, int use_fips,
+                                 int use_dualstack, kms_buf *out,
+                                 kms_error *err);
+/* }===== */
+
+/* {===== credential providers (credentials*.c) ===== */
+
+typedef struct kmsi_cred_chain kmsi_cred_chain;
+
+/* The AWS default chain for these settings: explicit, environment, web
+ * identity, profile (static keys, credential_process, assume role), ECS
+ * container, EC2 instance metadata. HTTP calls go through transport. */
+kmsi_cred_chain *kmsi_cred_chain_new(const kms_config *cfg,
+                                     const kmsi_settings *s,
+                                     kms_transport_fn transport, void *tud,
+                                     kms_error *err);
+void kmsi_cred_chain_free(kmsi_cred_chain *chain);
+/* Returns credentials valid at now (refreshing those that expire within
+ * five minutes), borrowed until the next call. *source receives a static
+ * name ("env", "shared-credentials-file", "assume-role", ...). */
+kms_status kmsi_cred_chain_get(kmsi_cred_chain *chain, time_t now,
+                               const kms_credentials **out,
+                               const char **source, kms_error *err);
+/* }===== */
+
+/* {===== libcurl transport (transport_curl.c) ===== */
+
+typedef struct kmsi_curl kmsi_curl;
+/* One reused easy handle (keep-alive). curl_global_init is the host's or
+ * kms_client_new's job, once, single-threaded. */
+kmsi_curl *kmsi_curl_new(const kmsi_allocator *a, kms_error *err);
+void kmsi_curl_free(kmsi_curl *t);
+/* A kms_transport_fn; ud is a kmsi_curl. */
+kms_status kmsi_curl_send(void *ud, const kms_http *req,
+                          const kms_transport_opts *opts,
+                          kms_http_response *resp, kms_error *err);
 /* }===== */
 
 #endif /* KMS_INTERNAL_H */
