@@ -111,6 +111,10 @@ typedef struct kmsi_settings {
   int use_fips;
   int use_dualstack;
   int no_sign_request;
+  int profile_explicit;      /* profile came from kms_config (--profile):
+                                it then beats env credentials */
+  char *sts_endpoint_url;    /* AWS_ENDPOINT_URL_STS, AWS_ENDPOINT_URL,
+                                services/profile; NULL: regional STS */
 } kmsi_settings;
 
 /* Reads one explicit setting from a kms_config (NULL when not set). */
@@ -121,9 +125,57 @@ void kmsi_config_log(const kms_config *cfg, kms_log_fn *fn, void **ud,
 void kmsi_config_transport(const kms_config *cfg, kms_transport_fn *fn,
                            void **ud);
 
+/* Fills out (zeroed first) from cfg (NULL: nothing explicit), the
+ * environment and the shared files. KMS_ERR_CONFIG with the AWS CLI's
+ * text for a missing named profile, a bad region format, retry mode,
+ * max_attempts, timeout or endpoint URL; KMS_ERR_PARSE for a malformed
+ * shared file. No region is not an error here (region stays NULL). On
+ * failure out holds nothing to free. */
 kms_status kmsi_settings_resolve(const kms_config *cfg, kmsi_settings *out,
                                  kms_error *err);
 void kmsi_settings_free(kmsi_settings *s, const kmsi_allocator *a);
+
+/* The environment variable name, or NULL when it is unset or empty (an
+ * empty AWS_* variable counts as missing throughout). */
+const char *kmsi_env(const char *name);
+
+/* Python's int() on a config string (spaces around, a sign, digits with
+ * single "_" between them). Returns 1 and *out on success, 0 otherwise
+ * (also beyond the range of long). */
+int kmsi_parse_int(const char *s, long *out);
+
+/* The shared files, parsed (profile.c). Every value is kept in wiped
+ * memory: the credentials file holds secret keys. */
+typedef struct kmsi_profiles kmsi_profiles;
+typedef enum kmsi_file {
+  KMSI_FILE_CONFIG = 0,       /* [default], [profile x], [services x] */
+  KMSI_FILE_CREDENTIALS = 1   /* [x] */
+} kmsi_file;
+
+/* Parses both files (a NULL path, a missing or unreadable file is an
+ * empty one). KMS_ERR_PARSE "Unable to parse config file: PATH (line N)"
+ * on a malformed file; the offending text is never quoted. */
+kms_status kmsi_profiles_load(const kmsi_allocator *a,
+                              const char *config_file,
+                              const char *credentials_file,
+                              kmsi_profiles **out, kms_error *err);
+void kmsi_profiles_free(kmsi_profiles *p);
+/* 1 when either file has a section for the profile. */
+int kmsi_profiles_exists(const kmsi_profiles *p, const char *profile);
+/* A profile's value for key (lowercase), the credentials file winning
+ * over the config file as in botocore's merged profile; borrowed, NULL
+ * when absent. */
+const char *kmsi_profiles_get(const kmsi_profiles *p, const char *profile,
+                              const char *key);
+/* The same from one file only. */
+const char *kmsi_profiles_get_in(const kmsi_profiles *p, kmsi_file f,
+                                 const char *profile, const char *key);
+/* The nested key of service in the [services NAME] section that the
+ * profile's "services = NAME" names ("kms =" then "  endpoint_url = ...").
+ * Borrowed, NULL when absent. */
+const char *kmsi_profiles_service_get(const kmsi_profiles *p,
+                                      const char *profile,
+                                      const char *service, const char *key);
 /* }===== */
 
 /* {===== endpoints (endpoint.c) ===== */
@@ -134,6 +186,63 @@ void kmsi_settings_free(kmsi_settings *s, const kmsi_allocator *a);
 kms_status kmsi_endpoint_resolve(const char *region, int use_fips,
                                  int use_dualstack, kms_buf *out,
                                  kms_error *err);
+/* The regional STS URL by the same partitions ("https://sts.REGION.
+ * amazonaws.com", FIPS and dual-stack alike, aws-us-gov FIPS being the
+ * plain host as in STS's rule set); NULL region: the global
+ * https://sts.amazonaws.com. out is initialised by the call. */
+kms_status kmsi_sts_endpoint(const char *region, int use_fips,
+                             int use_dualstack, kms_buf *out,
+                             kms_error *err);
+/* The partition a region belongs to ("aws", "aws-cn", ...). Static. */
+const char *kmsi_partition_name(const char *region);
+/* }===== */
+
+/* {===== credentials, HTTP messages, SigV4 (creds.c, http.c, sigv4.c) ===== */
+
+/* The secret halves of a kms_credentials (borrowed; never log them). The
+ * token is NULL when there is none. */
+const char *kmsi_credentials_secret(const kms_credentials *c, size_t *len);
+const char *kmsi_credentials_token(const kms_credentials *c, size_t *len);
+
+/* The message's allocator. */
+const kmsi_allocator *kmsi_http_allocator(const kms_http *m);
+/* Header i with lengths (borrowed); 0 when out of range. */
+int kmsi_http_header_n(const kms_http *m, size_t i, const char **name,
+                       size_t *name_len, const char **value,
+                       size_t *value_len);
+/* Inserts a header at pos ((size_t)-1: at the end). */
+kms_status kmsi_http_insert_header(kms_http *m, size_t pos, const char *name,
+                                   const char *value, size_t vlen,
+                                   kms_error *err);
+/* The same for a name and value the caller built and knows to be valid
+ * (no check): the signer's own headers. */
+kms_status kmsi_http_insert_checked(kms_http *m, size_t pos,
+                                    const char *name, size_t nlen,
+                                    const char *value, size_t vlen,
+                                    kms_error *err);
+/* Removes (and wipes) every header of that name, case-insensitive; the
+ * second form removes every header named in names[0..n) in one pass.
+ * Header names and values returned earlier are invalid afterwards. */
+void kmsi_http_remove_header(kms_http *m, const char *name);
+void kmsi_http_remove_headers(kms_http *m, const char *const *names,
+                              size_t n);
+/* The raw path and query (query NULL when the URL had no '?'). */
+const char *kmsi_http_path(const kms_http *m, size_t *len);
+const char *kmsi_http_query(const kms_http *m, size_t *len);
+/* Appends already-encoded parameters to the query. */
+kms_status kmsi_http_append_query(kms_http *m, const char *params,
+                                  size_t len, kms_error *err);
+/* Parses the SigV4 test suite's request.txt format (request line with a
+ * raw target, "Name:value" lines, folded continuation lines, blank line,
+ * body) into a message for https://<Host><target>. KMS_ERR_PARSE when
+ * malformed. */
+kms_status kmsi_http_from_text(const char *text, size_t len,
+                               kms_alloc_fn alloc, void *alloc_ud,
+                               kms_http **out, kms_error *err);
+
+/* How many signing keys this signer has derived (cache misses): lets the
+ * tests prove a cache hit. */
+unsigned long kmsi_signer_derivations(const kms_signer *s);
 /* }===== */
 
 /* {===== credential providers (credentials*.c) ===== */

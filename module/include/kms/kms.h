@@ -164,9 +164,13 @@ KMS_API kms_request *kms_request_new(kms_alloc_fn alloc, void *alloc_ud,
 KMS_API void kms_request_free(kms_request *req);
 
 /* Sets a member to a copy of value[0..len) (len 0 means the empty string,
- * which is different from absent). value is copied; secret members are
- * held in wiped memory. The member keeps its encoding position if it was
- * already set; otherwise it goes to its model position (see the encoder). */
+ * which is different from absent; value may then be NULL). value is
+ * copied; secret members are held in wiped memory. A member set here is
+ * an AWS CLI option: it is encoded in model order, before every member
+ * loaded from JSON, and setting a member that came from JSON moves it
+ * there (options win and come first). Setting one credential half makes
+ * the structure present; a half that was absent goes after the other, so
+ * the inner order is the order the halves were given in. */
 KMS_API kms_status kms_request_set(kms_request *req, kms_member m,
                                    const char *value, size_t len,
                                    kms_error *err);
@@ -180,11 +184,21 @@ KMS_API const char *kms_request_get(const kms_request *req, kms_member m,
                                     size_t *len);
 
 /* Loads members from a JSON object in the --cli-input-json shape (API
- * member names; the credential as a nested object). Members already set
- * and present in the JSON are replaced; the JSON's key order is kept for
- * encoding after the members set with kms_request_set (as the AWS CLI
- * does). An unknown key, a wrong type or a null is KMS_ERR_PARSE naming the
- * key. json[0..len) is borrowed. On failure the request is unchanged. */
+ * member names; the credential as a nested object, which replaces the
+ * whole structure). Members already set and present in the JSON are
+ * replaced; the JSON's key order is kept for encoding after the members
+ * set with kms_request_set (as the AWS CLI does: to mirror
+ * --cli-input-json plus options, load the JSON first, then set the
+ * options). A key already loaded from an earlier JSON keeps its place, and
+ * a duplicate key takes the last value at the first place (Python dict
+ * semantics). An unknown key, a wrong type or a null is KMS_ERR_PARSE
+ * naming the key ("KeyStorePassword: expected a string, got null",
+ * "unknown member \"Bogus\", must be one of: ..."); a syntax error names
+ * the byte offset. Values are never echoed. Strict RFC 8259 JSON only,
+ * and "\u0000" and lone surrogate escapes are refused. json[0..len) is
+ * borrowed and not wiped (it is the caller's); cJSON's own copies of every
+ * string are wiped before they are freed (cJSON allocates with malloc, not
+ * with the request's allocator). On failure the request is unchanged. */
 KMS_API kms_status kms_request_load_json(kms_request *req, const char *json,
                                          size_t len, kms_error *err);
 
@@ -213,12 +227,43 @@ typedef enum kms_severity {
   KMS_SEVERITY_WARNING = 1
 } kms_severity;
 
-/* One problem: a stable code ("length.min", "pattern", "enum",
- * "credential.incomplete", "type.mixed", "connectivity.vpc",
- * "connectivity.public", "connectivity.unknown", "noop", "required",
- * "context.type", "context.state"), the member path it concerns (or
- * "" for the whole request) and a message a person can act on, e.g.
- * "KeyStorePassword: length 5 is below the minimum of 7". */
+/* One problem: a stable code, the member path it concerns (or "" for the
+ * whole request) and a message a person can act on, e.g.
+ * "KeyStorePassword: length 5 is below the minimum of 7". The message of
+ * a secret member names the rule only, never the value. Codes:
+ *   required              CustomKeyStoreId is missing
+ *   utf8                  a value is not well-formed UTF-8
+ *   length.min/length.max lengths in Unicode code points, from the model
+ *   pattern               the model's pattern, as a full match (also for
+ *                         the unanchored CloudHsmClusterId and account id
+ *                         patterns, as the service applies them)
+ *   enum                  XksProxyConnectivity is not a model value
+ *   credential.incomplete the credential lacks a half
+ *   type.mixed            CloudHSM-only and XKS-only members together
+ *   connectivity.vpc      a switch to VPC_ENDPOINT_SERVICE without a new
+ *                         XksProxyUriEndpoint or a service name
+ *   connectivity.public   a switch to PUBLIC_ENDPOINT without a new
+ *                         endpoint, or PUBLIC_ENDPOINT with a non-empty
+ *                         service name ("" clears it and is accepted
+ *                         despite the minimum length of 20)
+ *   connectivity.mismatch a service name or owner while the connectivity
+ *                         in effect (request, else context) is PUBLIC
+ *   connectivity.unknown  (warning) a service name or owner, and neither
+ *                         the request nor the context gives connectivity
+ *   context.type          a member that does not fit the store's type
+ *   context.state         a change the store's connection state forbids
+ *   context.unknown       (warning) a context type or connectivity value
+ *                         this library does not know
+ *   noop                  (warning) nothing but CustomKeyStoreId is set
+ * A connectivity equal to the context's is not a switch. The state rules
+ * follow the current API docs: NewCustomKeyStoreName, the XKS credential
+ * and XksProxyUriPath may change while CONNECTED or DISCONNECTED, every
+ * other member only while DISCONNECTED; in any other state (CONNECTING,
+ * DISCONNECTING, FAILED, or one not known) every change needs
+ * DISCONNECTED (a FAILED store must be disconnected first). Problems come
+ * in this order: required; per member in model order (credential.
+ * incomplete, utf8, length, pattern, enum); type.mixed; connectivity;
+ * context; noop. */
 typedef struct kms_problem {
   kms_severity severity;
   const char *code;     /* static */
@@ -312,13 +357,16 @@ KMS_API const char *kms_operation_name(kms_operation op);
 
 /* Writes the UpdateCustomKeyStore body as botocore does: members as set
  * (see kms_request_set / kms_request_load_json for the order), ", " and
- * ": " separators, non-ASCII as lowercase \uXXXX. out is initialised by
- * the call and is marked secret. */
+ * ": " separators, non-ASCII as lowercase \uXXXX. Bytes that are not
+ * UTF-8 (botocore can never be given them) are written as \ufffd, one per
+ * byte; kms_request_validate refuses them ("utf8"). out is initialised by
+ * the call (with the request's allocator) and is marked secret. */
 KMS_API kms_status kms_request_encode_body(const kms_request *req,
                                            kms_buf *out, kms_error *err);
 
 /* Bodies of the helper operations. custom_key_store_id / name / marker may
- * be NULL (absent); limit 0 means absent. */
+ * be NULL (absent; kms_encode_id_only(NULL) gives "{}"); limit 0 means
+ * absent. out uses the default allocator and is not secret. */
 KMS_API kms_status kms_encode_describe(const char *custom_key_store_id,
                                        const char *custom_key_store_name,
                                        int limit, const char *marker,

@@ -1,0 +1,1097 @@
+/* lkms_request.c - the "kms.request" userdata: one operation built from a
+ * Lua table of API members, then validated, signed for a host to send,
+ * sent through the C core, or matched against a response a host received.
+ * Member names, rules and encodings all come from the core; secrets live
+ * in the core's wiped memory and are wiped on close and on __gc. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include "lkms.h"
+#include "internal.h" /* kmsi_buf_append: filling a kms_http_response */
+
+/* {=====================================================================
+ * Life cycle
+ * ===================================================================== */
+
+static lkms_request *new_request(lua_State *L, kms_operation op)
+{
+  lkms_request *r = (lkms_request *)lkms_newuserdata(L, sizeof *r);
+  memset(r, 0, sizeof *r);
+  r->op = op;
+  luaL_setmetatable(L, LKMS_REQUEST_MT);
+  return r;
+}
+
+static void release(lkms_request *r)
+{
+  if (r->closed)
+    return;
+  kms_request_free(r->req);                       /* wipes every secret */
+  r->req = NULL;
+  kms_buf_free(&r->body);
+  free(r->describe_id);
+  free(r->describe_name);
+  r->describe_id = r->describe_name = NULL;
+  r->closed = 1;
+}
+
+void lkms_request_release(lua_State *L, int idx)
+{
+  lkms_request *r = (lkms_request *)luaL_testudata(L, idx, LKMS_REQUEST_MT);
+  if (r)
+    release(r);
+}
+
+/* The open request at idx, or a raised argument error. */
+static lkms_request *check_request(lua_State *L, int idx)
+{
+  lkms_request *r = (lkms_request *)luaL_checkudata(L, idx, LKMS_REQUEST_MT);
+  if (r->closed)
+    luaL_argerror(L, idx, "kms.request is closed");
+  return r;
+}
+
+/* {=====================================================================
+ * Building from a Lua table
+ * ===================================================================== */
+
+static kms_status params_error(kms_error *err, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
+static kms_status params_error(kms_error *err, const char *fmt, ...)
+{
+  va_list ap;
+  kms_error_clear(err);
+  err->status = KMS_ERR_PARSE;
+  va_start(ap, fmt);
+  vsnprintf(err->message, sizeof err->message, fmt, ap);
+  va_end(ap);
+  return KMS_ERR_PARSE;
+}
+
+/* The structure name in front of the credential halves' dotted paths
+ * ("XksProxyAuthenticationCredential"), taken from the core. */
+static size_t credential_prefix(const char **name)
+{
+  const char *full = kms_member_name(KMS_M_XKS_ACCESS_KEY_ID);
+  const char *dot = full ? strchr(full, '.') : NULL;
+  *name = full;
+  return dot ? (size_t)(dot - full) : 0;
+}
+
+/* "CustomKeyStoreId, NewCustomKeyStoreName, ..." from the core's member
+ * names: the credential halves appear once, as their structure. */
+static const char *member_list(char *out, size_t size)
+{
+  const char *cred;
+  size_t cred_len = credential_prefix(&cred), used = 0;
+  int m, cred_done = 0;
+
+  out[0] = '\0';
+  for (m = 0; m < KMS_M__COUNT; m++) {
+    const char *name = kms_member_name((kms_member)m);
+    int n;
+    if (!name)
+      continue;
+    if (strchr(name, '.')) {
+      if (cred_done)
+        continue;
+      cred_done = 1;
+      n = snprintf(out + used, size - used, "%s%.*s", used ? ", " : "",
+                   (int)cred_len, cred);
+    } else {
+      n = snprintf(out + used, size - used, "%s%s", used ? ", " : "", name);
+    }
+    if (n < 0 || (size_t)n >= size - used)
+      break;
+    used += (size_t)n;
+  }
+  return out;
+}
+
+/* The value at -1 as a member value: strings only (a number is not a
+ * string in the API either). */
+static kms_status member_value(lua_State *L, const char *path,
+                               const char **v, size_t *len, kms_error *err)
+{
+  if (lua_type(L, -1) != LUA_TSTRING)
+    return params_error(err, "%s: expected a string, got %s", path,
+                        luaL_typename(L, -1));
+  *v = lua_tolstring(L, -1, len);
+  return KMS_OK;
+}
+
+/* XksProxyAuthenticationCredential = { AccessKeyId = ..,
+ * RawSecretAccessKey = .. } at -1. The whole structure is replaced, as
+ * the AWS CLI does; a missing half stays absent (validation says so). */
+static kms_status load_credential(lua_State *L, kms_request *req,
+                                  kms_error *err)
+{
+  const char *cred, *akid = NULL, *secret = NULL;
+  size_t cred_len = credential_prefix(&cred), akid_len = 0, secret_len = 0;
+  int tbl = lua_gettop(L);
+
+  if (lua_type(L, tbl) != LUA_TTABLE)
+    return params_error(err, "%.*s: expected a table, got %s",
+                        (int)cred_len, cred, luaL_typename(L, tbl));
+  lua_pushnil(L);
+  while (lua_next(L, tbl)) {                      /* ..., cred, key, value */
+    char path[160], shown[72];
+    const char *k, *v = NULL;
+    size_t klen, vlen = 0;
+    kms_member m = KMS_M__COUNT;
+    kms_status st;
+
+    if (lua_type(L, -2) == LUA_TSTRING) {
+      k = lua_tolstring(L, -2, &klen);
+      if (strlen(k) == klen && klen < 64) {
+        snprintf(path, sizeof path, "%.*s.%s", (int)cred_len, cred, k);
+        m = kms_member_lookup(path);
+      }
+    } else {
+      k = luaL_typename(L, -2);
+      klen = strlen(k);
+    }
+    if (m != KMS_M_XKS_ACCESS_KEY_ID && m != KMS_M_XKS_RAW_SECRET_ACCESS_KEY) {
+      lua_pop(L, 2);
+      return params_error(err, "unknown member \"%s\" in %.*s, must be "
+                          "one of: AccessKeyId, RawSecretAccessKey",
+                          lkms_printable(k, klen, shown, sizeof shown),
+                          (int)cred_len, cred);
+    }
+    st = member_value(L, kms_member_name(m), &v, &vlen, err);
+    if (st != KMS_OK) {
+      lua_pop(L, 2);
+      return st;
+    }
+    if (m == KMS_M_XKS_ACCESS_KEY_ID) {
+      akid = v;                                   /* anchored by the table */
+      akid_len = vlen;
+    } else {
+      secret = v;
+      secret_len = vlen;
+    }
+    lua_pop(L, 1);
+  }
+  return kms_request_set_credential(req, akid, akid_len, secret, secret_len,
+                                    0, err);
+}
+
+/* One key/value pair of the params table (key at -2, value at -1). */
+static kms_status load_member(lua_State *L, kms_request *req, kms_error *err)
+{
+  const char *cred, *key, *v = NULL;
+  size_t cred_len = credential_prefix(&cred), klen, vlen = 0;
+  char shown[72], list[512];
+  kms_member m = KMS_M__COUNT;
+  kms_status st;
+
+  if (lua_type(L, -2) != LUA_TSTRING)
+    return params_error(err, "member names must be strings, got %s",
+                        luaL_typename(L, -2));
+  key = lua_tolstring(L, -2, &klen);
+  if (klen == cred_len && memcmp(key, cred, cred_len) == 0)
+    return load_credential(L, req, err);
+  /* Dotted paths name the credential halves inside the core; at the top
+   * level they are not API members. */
+  if (strlen(key) == klen && !strchr(key, '.'))
+    m = kms_member_lookup(key);
+  if (m == KMS_M__COUNT)
+    return params_error(err, "unknown member \"%s\", must be one of: %s",
+                        lkms_printable(key, klen, shown, sizeof shown),
+                        member_list(list, sizeof list));
+  st = member_value(L, kms_member_name(m), &v, &vlen, err);
+  if (st != KMS_OK)
+    return st;
+  return kms_request_set(req, m, v, vlen, err);
+}
+
+static kms_status load_params(lua_State *L, int idx, kms_request *req,
+                              kms_error *err)
+{
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {                      /* key, value */
+    kms_status st = load_member(L, req, err);
+    lua_pop(L, 1);                                /* key */
+    if (st != KMS_OK) {
+      lua_pop(L, 1);
+      return st;
+    }
+  }
+  return KMS_OK;
+}
+
+/* An optional string parameter of a helper operation (no NUL inside: the
+ * core takes C strings there). */
+static kms_status optional_string(lua_State *L, int idx, const char *name,
+                                  const char **out, kms_error *err)
+{
+  size_t len;
+  const char *s;
+
+  *out = NULL;
+  lua_getfield(L, idx, name);
+  if (lua_isnil(L, -1)) {
+    lua_pop(L, 1);
+    return KMS_OK;
+  }
+  if (lua_type(L, -1) != LUA_TSTRING) {
+    params_error(err, "%s: expected a string, got %s", name,
+                 luaL_typename(L, -1));
+    lua_pop(L, 1);
+    return KMS_ERR_PARSE;
+  }
+  s = lua_tolstring(L, -1, &len);
+  lua_pop(L, 1);                                  /* anchored by the table */
+  if (strlen(s) != len)
+    return params_error(err, "%s: contains a NUL byte", name);
+  *out = s;
+  return KMS_OK;
+}
+
+/* Rejects keys of the params table at idx that are not in names. */
+static kms_status only_keys(lua_State *L, int idx, const char *op,
+                            const char *const names[], kms_error *err)
+{
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {                      /* key, value */
+    size_t i, len = 0;
+    const char *k = lua_type(L, -2) == LUA_TSTRING
+                        ? lua_tolstring(L, -2, &len) : NULL;
+    char shown[72], list[256] = "";
+    for (i = 0; k && names[i]; i++)
+      if (strlen(names[i]) == len && memcmp(names[i], k, len) == 0)
+        break;
+    if (!k || !names[i]) {
+      for (i = 0; names[i]; i++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%s",
+                 i ? ", " : "", names[i]);
+      if (!k)
+        params_error(err, "member names must be strings, got %s",
+                     luaL_typename(L, -2));
+      else
+        params_error(err, "unknown member \"%s\" of %s, must be one of: "
+                     "%s", lkms_printable(k, len, shown, sizeof shown), op,
+                     list);
+      lua_pop(L, 2);
+      return KMS_ERR_PARSE;
+    }
+    lua_pop(L, 1);
+  }
+  return KMS_OK;
+}
+
+static char *dup_string(const char *s)
+{
+  size_t n;
+  char *p;
+  if (!s)
+    return NULL;
+  n = strlen(s) + 1;
+  p = malloc(n);
+  if (p)
+    memcpy(p, s, n);
+  return p;
+}
+
+static kms_status build_describe(lua_State *L, int idx, lkms_request *r,
+                                 kms_error *err)
+{
+  static const char *const names[] = {"CustomKeyStoreId",
+    "CustomKeyStoreName", "Limit", "Marker", NULL};
+  const char *id, *name, *marker;
+  int limit = 0;
+  kms_status st;
+
+  st = only_keys(L, idx, "DescribeCustomKeyStores", names, err);
+  if (st == KMS_OK)
+    st = optional_string(L, idx, "CustomKeyStoreId", &id, err);
+  if (st == KMS_OK)
+    st = optional_string(L, idx, "CustomKeyStoreName", &name, err);
+  if (st == KMS_OK)
+    st = optional_string(L, idx, "Marker", &marker, err);
+  if (st != KMS_OK)
+    return st;
+  lua_getfield(L, idx, "Limit");
+  if (!lua_isnil(L, -1)) {
+    lua_Number n = lua_tonumber(L, -1);
+    if (lua_type(L, -1) != LUA_TNUMBER || n < 1 || n > 1e6 ||
+        n != (lua_Number)(int)n) {
+      lua_pop(L, 1);
+      return params_error(err, "Limit: expected a positive integer");
+    }
+    limit = (int)n;
+  }
+  lua_pop(L, 1);
+  st = kms_encode_describe(id, name, limit, marker, &r->body, err);
+  if (st != KMS_OK)
+    return st;
+  r->describe_paged = limit > 0 || marker != NULL;
+  r->describe_id = dup_string(id);
+  r->describe_name = dup_string(name);
+  if ((id && !r->describe_id) || (name && !r->describe_name)) {
+    kms_error_clear(err);
+    err->status = KMS_ERR_NOMEM;
+    snprintf(err->message, sizeof err->message, "out of memory");
+    return KMS_ERR_NOMEM;
+  }
+  return KMS_OK;
+}
+
+static kms_status build_id_only(lua_State *L, int idx, lkms_request *r,
+                                kms_error *err)
+{
+  static const char *const names[] = {"CustomKeyStoreId", NULL};
+  const char *id;
+  kms_status st = only_keys(L, idx, kms_operation_name(r->op), names, err);
+
+  if (st == KMS_OK)
+    st = optional_string(L, idx, "CustomKeyStoreId", &id, err);
+  if (st != KMS_OK)
+    return st;
+  if (!id) {
+    kms_error_clear(err);
+    err->status = KMS_ERR_VALIDATION;
+    snprintf(err->aws_type, sizeof err->aws_type, "required");
+    snprintf(err->message, sizeof err->message, "CustomKeyStoreId: a "
+             "required member is missing");
+    return KMS_ERR_VALIDATION;
+  }
+  return kms_encode_id_only(id, &r->body, err);
+}
+
+int lkms_request_build(lua_State *L, kms_operation op, int idx)
+{
+  lkms_request *r;
+  kms_error err;
+  kms_status st;
+
+  idx = lkms_absindex(L, idx);
+  kms_error_clear(&err);
+  r = new_request(L, op);                         /* req */
+  switch (op) {
+  case KMS_OP_UPDATE_CUSTOM_KEY_STORE:
+    r->req = kms_request_new(NULL, NULL, &err);
+    st = r->req ? load_params(L, idx, r->req, &err) : KMS_ERR_NOMEM;
+    break;
+  case KMS_OP_DESCRIBE_CUSTOM_KEY_STORES:
+    st = build_describe(L, idx, r, &err);
+    break;
+  default:
+    st = build_id_only(L, idx, r, &err);
+    break;
+  }
+  if (st != KMS_OK) {
+    release(r);                                   /* wipe what was set */
+    if (err.status == KMS_OK)
+      err.status = st;
+    return lkms_pusherror(L, &err, NULL);
+  }
+  return 1;
+}
+
+int lkms_request_from_json(lua_State *L, const char *json, size_t len)
+{
+  lkms_request *r = new_request(L, KMS_OP_UPDATE_CUSTOM_KEY_STORE);
+  kms_error err;
+  kms_status st;
+
+  kms_error_clear(&err);
+  r->req = kms_request_new(NULL, NULL, &err);
+  st = r->req ? kms_request_load_json(r->req, json, len, &err)
+              : KMS_ERR_NOMEM;
+  if (st != KMS_OK) {
+    release(r);
+    if (err.status == KMS_OK)
+      err.status = st;
+    return lkms_pusherror(L, &err, NULL);
+  }
+  return 1;
+}
+
+/* {=====================================================================
+ * Store context (validate, sign, send)
+ * ===================================================================== */
+
+/* Reads a string field of the table at idx; raises on a wrong type. The
+ * string stays anchored by the table. */
+static const char *string_field(lua_State *L, int idx, int arg,
+                                const char *name)
+{
+  const char *s = NULL;
+  lua_getfield(L, idx, name);
+  if (!lua_isnil(L, -1)) {
+    if (lua_type(L, -1) != LUA_TSTRING)
+      luaL_argerror(L, arg, lua_pushfstring(L, "option '%s': string "
+                    "expected, got %s", name, luaL_typename(L, -1)));
+    s = lua_tostring(L, -1);
+  }
+  lua_pop(L, 1);
+  return s;
+}
+
+/* Fills ctx from the options table at arg: type, state, connectivity, or
+ * store = one entry of DescribeCustomKeyStores (CustomKeyStoreType,
+ * ConnectionState, XksProxyConfiguration.Connectivity). The explicit
+ * keys win. Returns ctx, or NULL when nothing is known. */
+static const kms_store_context *read_context(lua_State *L, int arg,
+                                             kms_store_context *ctx)
+{
+  memset(ctx, 0, sizeof *ctx);
+  if (lua_isnoneornil(L, arg))
+    return NULL;
+  lua_getfield(L, arg, "store");
+  if (!lua_isnil(L, -1)) {
+    int store = lua_gettop(L);
+    luaL_argcheck(L, lua_istable(L, store), arg,
+                  "option 'store': table expected");
+    ctx->custom_key_store_type = string_field(L, store, arg,
+                                              "CustomKeyStoreType");
+    ctx->connection_state = string_field(L, store, arg, "ConnectionState");
+    lua_getfield(L, store, "XksProxyConfiguration");
+    if (lua_istable(L, -1))
+      ctx->xks_proxy_connectivity = string_field(L, lua_gettop(L), arg,
+                                                 "Connectivity");
+    lua_pop(L, 1);
+  }
+  lua_pop(L, 1);                                  /* anchored by opts */
+  {
+    const char *t = string_field(L, arg, arg, "type");
+    const char *s = string_field(L, arg, arg, "state");
+    const char *c = string_field(L, arg, arg, "connectivity");
+    if (t)
+      ctx->custom_key_store_type = t;
+    if (s)
+      ctx->connection_state = s;
+    if (c)
+      ctx->xks_proxy_connectivity = c;
+  }
+  if (!ctx->custom_key_store_type && !ctx->connection_state &&
+      !ctx->xks_proxy_connectivity)
+    return NULL;
+  return ctx;
+}
+
+static const char *const context_options[] = {"type", "state",
+  "connectivity", "store", NULL};
+static const char *const sign_options[] = {"type", "state", "connectivity",
+  "store", "time", "validate", NULL};
+
+/* Checks an optional options table at arg against names. */
+static void check_opts(lua_State *L, int arg, const char *const names[])
+{
+  if (lua_isnoneornil(L, arg))
+    return;
+  luaL_checktype(L, arg, LUA_TTABLE);
+  lkms_checkoptions(L, arg, names);
+}
+
+void lkms_check_context(lua_State *L, int arg)
+{
+  kms_store_context ctx;
+  check_opts(L, arg, context_options);
+  read_context(L, arg, &ctx);          /* raises on a wrong value type */
+}
+
+/* {=====================================================================
+ * Methods
+ * ===================================================================== */
+
+/* req:validate([context]) -> true, problems | false, problems
+ * problems lists every error and warning; warnings alone pass. */
+static int lkms_request_validate(lua_State *L)
+{
+  lkms_request *r = check_request(L, 1);
+  kms_store_context ctx;
+  const kms_store_context *pctx;
+  kms_problems *problems = NULL;
+  kms_error err;
+  kms_status st;
+
+  check_opts(L, 2, context_options);
+  pctx = read_context(L, 2, &ctx);
+  if (r->op != KMS_OP_UPDATE_CUSTOM_KEY_STORE) {
+    lua_pushboolean(L, 1);                        /* checked when built */
+    lua_newtable(L);
+    return 2;
+  }
+  kms_error_clear(&err);
+  st = kms_request_validate(r->req, pctx, &problems, &err);
+  if (st != KMS_OK && st != KMS_ERR_VALIDATION) {
+    kms_problems_free(problems);
+    return lkms_pusherror(L, &err, NULL);
+  }
+  lua_pushboolean(L, st == KMS_OK);
+  lkms_pushproblems(L, problems);
+  kms_problems_free(problems);
+  return 2;
+}
+
+/* Validates an update with ctx; on an error-severity problem pushes the
+ * failure (with details.problems) and returns 4, else returns 0. */
+static int validate_or_fail(lua_State *L, lkms_request *r,
+                            const kms_store_context *ctx)
+{
+  kms_problems *problems = NULL;
+  kms_error err;
+  kms_status st;
+  int n = 0;
+
+  if (r->op != KMS_OP_UPDATE_CUSTOM_KEY_STORE)
+    return 0;
+  kms_error_clear(&err);
+  st = kms_request_validate(r->req, ctx, &problems, &err);
+  if (st != KMS_OK) {
+    if (err.status == KMS_OK)
+      err.status = st;
+    n = lkms_pusherror(L, &err, problems);
+  }
+  kms_problems_free(problems);
+  return n;
+}
+
+/* The body to send: encoded now for an update (secret buffer, wiped by
+ * the caller with kms_buf_free), the stored one otherwise. */
+static kms_status request_body(lkms_request *r, kms_buf *tmp,
+                               const char **body, size_t *len,
+                               kms_error *err)
+{
+  memset(tmp, 0, sizeof *tmp);
+  if (r->op == KMS_OP_UPDATE_CUSTOM_KEY_STORE) {
+    kms_status st = kms_request_encode_body(r->req, tmp, err);
+    if (st != KMS_OK)
+      return st;
+    *body = tmp->data;
+    *len = tmp->len;
+  } else {
+    *body = r->body.data ? r->body.data : "";
+    *len = r->body.len;
+  }
+  return KMS_OK;
+}
+
+/* Pushes { method, url, host, target, headers = {name = value},
+ * header_names = {in order}, body } for msg. */
+static void push_http(lua_State *L, const kms_http *msg)
+{
+  size_t i, n = kms_http_header_count(msg), body_len = 0;
+  const char *body = kms_http_body(msg, &body_len);
+
+  lua_createtable(L, 0, 7);                       /* t */
+  lua_pushstring(L, kms_http_method(msg));
+  lua_setfield(L, -2, "method");
+  lua_pushstring(L, kms_http_url(msg));
+  lua_setfield(L, -2, "url");
+  lua_pushstring(L, kms_http_host(msg));
+  lua_setfield(L, -2, "host");
+  lua_pushstring(L, kms_http_target(msg));
+  lua_setfield(L, -2, "target");
+  lua_createtable(L, 0, (int)n);                  /* t, headers */
+  lua_createtable(L, (int)n, 0);                  /* t, headers, names */
+  for (i = 0; i < n; i++) {
+    const char *name, *value;
+    if (!kms_http_header_at(msg, i, &name, &value))
+      continue;
+    lua_getfield(L, -2, name);                    /* t, h, names, old */
+    if (lua_isstring(L, -1)) {                    /* a repeated header */
+      lua_pushfstring(L, "%s, %s", lua_tostring(L, -1), value);
+      lua_setfield(L, -4, name);
+      lua_pop(L, 1);
+    } else {
+      lua_pop(L, 1);
+      lua_pushstring(L, value);
+      lua_setfield(L, -3, name);
+      lua_pushstring(L, name);
+      lua_rawseti(L, -2, (int)lkms_rawlen(L, -2) + 1);
+    }
+  }
+  lua_setfield(L, -3, "header_names");            /* t, headers */
+  lua_setfield(L, -2, "headers");                 /* t */
+  lua_pushlstring(L, body ? body : "", body_len);
+  lua_setfield(L, -2, "body");
+}
+
+/* req:sign(client [, {time =, validate =, type =, state =, ...}])
+ *   -> { method, url, host, target, headers, header_names, body }
+ *    | nil, message, code, details
+ * The signed message for a host to send by itself (kms_client_prepare).
+ * An update is validated first (validate = false skips it). time is
+ * seconds since the epoch (default: now, skew-corrected by the core).
+ * The body and the Authorization header become Lua strings, which
+ * cannot be wiped: keep the table short-lived. */
+static int lkms_request_sign(lua_State *L)
+{
+  lkms_request *r = check_request(L, 1);
+  lkms_client *c = lkms_client_check(L, 2);
+  kms_store_context ctx;
+  const kms_store_context *pctx;
+  time_t now = 0;
+  kms_http *msg = NULL;
+  kms_buf tmp;
+  const char *body = NULL;
+  size_t len = 0;
+  kms_error err;
+  kms_status st;
+  int validate = 1;
+
+  check_opts(L, 3, sign_options);
+  pctx = read_context(L, 3, &ctx);
+  if (lua_istable(L, 3)) {
+    lua_getfield(L, 3, "time");
+    if (!lua_isnil(L, -1)) {
+      lua_Number t = lua_tonumber(L, -1);
+      luaL_argcheck(L, lua_type(L, -1) == LUA_TNUMBER && t >= 0 && t < 4e12,
+                    3, "option 'time': seconds since the epoch expected");
+      now = (time_t)t;
+    }
+    lua_pop(L, 1);
+    lua_getfield(L, 3, "validate");
+    if (!lua_isnil(L, -1)) {
+      luaL_argcheck(L, lua_isboolean(L, -1), 3,
+                    "option 'validate': boolean expected");
+      validate = lua_toboolean(L, -1);
+    }
+    lua_pop(L, 1);
+  }
+  if (now == 0 && c->retry.skew != 0)
+    now = kmsi_retry_now(&c->retry);  /* skew learned by a Lua transport */
+  if (validate) {
+    int n = validate_or_fail(L, r, pctx);
+    if (n)
+      return n;
+  }
+  kms_error_clear(&err);
+  st = request_body(r, &tmp, &body, &len, &err);
+  if (st == KMS_OK)
+    st = kms_client_prepare(c->c, r->op, body, len, now, &msg, &err);
+  kms_buf_free(&tmp);                             /* wipes the body copy */
+  if (st != KMS_OK) {
+    kms_http_free(msg);
+    if (err.status == KMS_OK)
+      err.status = st;
+    return lkms_pusherror(L, &err, NULL);
+  }
+  push_http(L, msg);
+  kms_http_free(msg);                             /* wipes headers, body */
+  return 1;
+}
+
+int lkms_request_send(lua_State *L, int req_idx, int client_idx, int ctx_idx)
+{
+  lkms_request *r = check_request(L, req_idx);
+  lkms_client *c = lkms_client_check(L, client_idx);
+  kms_store_context ctx;
+  const kms_store_context *pctx;
+  kms_buf out;
+  kms_error err;
+  kms_status st;
+  int n;
+
+  check_opts(L, ctx_idx, context_options);
+  pctx = read_context(L, ctx_idx, &ctx);
+  n = validate_or_fail(L, r, pctx);
+  if (n)
+    return n;
+  kms_error_clear(&err);
+  memset(&out, 0, sizeof out);
+  switch (r->op) {
+  case KMS_OP_UPDATE_CUSTOM_KEY_STORE:
+    st = kms_client_update_custom_key_store(c->c, r->req, pctx, &err);
+    break;
+  case KMS_OP_DESCRIBE_CUSTOM_KEY_STORES:
+    if (!r->describe_paged)              /* every page, merged */
+      st = kms_client_describe_custom_key_stores(c->c, r->describe_id,
+                                                 r->describe_name, &out,
+                                                 &err);
+    else                                 /* one page, as asked */
+      st = kms_client_call(c->c, r->op, r->body.data ? r->body.data : "",
+                           r->body.len, &out, &err);
+    break;
+  default:
+    st = kms_client_call(c->c, r->op, r->body.data ? r->body.data : "",
+                         r->body.len, &out, &err);
+    break;
+  }
+  if (st != KMS_OK) {
+    kms_buf_free(&out);
+    if (err.status == KMS_OK)
+      err.status = st;
+    return lkms_pusherror(L, &err, NULL);
+  }
+  st = lkms_pushjson(L, out.data, out.len, &err);
+  kms_buf_free(&out);
+  if (st != KMS_OK)
+    return lkms_pusherror(L, &err, NULL);
+  return 1;
+}
+
+/* req:send(client [, context]) -> response table | nil, msg, code, details
+ * Validates (with the store context when given), then sends through the
+ * C core: libcurl, blocking, with the client's retries. Not for use
+ * inside nginx or HAProxy: use kms.resty or kms.haproxy there. */
+static int lkms_request_send_m(lua_State *L)
+{
+  return lkms_request_send(L, 1, 2, 3);
+}
+
+/* req:json([{secrets = true}]) -> the JSON body; secrets are "***"
+ * unless asked for. */
+static int lkms_request_json(lua_State *L)
+{
+  static const char *const names[] = {"secrets", NULL};
+  lkms_request *r = check_request(L, 1);
+  int secrets = 0;
+  kms_buf out;
+  kms_error err;
+  kms_status st;
+
+  check_opts(L, 2, names);
+  if (lua_istable(L, 2)) {
+    lua_getfield(L, 2, "secrets");
+    secrets = lua_toboolean(L, -1);
+    lua_pop(L, 1);
+  }
+  if (r->op != KMS_OP_UPDATE_CUSTOM_KEY_STORE) {
+    lua_pushlstring(L, r->body.data ? r->body.data : "", r->body.len);
+    return 1;
+  }
+  kms_error_clear(&err);
+  memset(&out, 0, sizeof out);
+  st = secrets ? kms_request_encode_body(r->req, &out, &err)
+               : kms_request_to_redacted_json(r->req, &out, &err);
+  if (st != KMS_OK) {
+    kms_buf_free(&out);
+    return lkms_pusherror(L, &err, NULL);
+  }
+  lua_pushlstring(L, out.data ? out.data : "", out.len);
+  kms_buf_free(&out);
+  return 1;
+}
+
+/* Appends "name: value\n" for the header table entry at -2/-1 (value a
+ * string or a list of strings, as HAProxy's httpclient gives them). */
+static kms_status append_header(lua_State *L, kms_buf *b)
+{
+  size_t nlen;
+  const char *name;
+  kms_status st = KMS_OK;
+
+  if (lua_type(L, -2) != LUA_TSTRING)
+    return KMS_OK;
+  name = lua_tolstring(L, -2, &nlen);
+  if (lua_type(L, -1) == LUA_TTABLE) {
+    int t = lua_gettop(L);
+    lua_pushnil(L);
+    while (st == KMS_OK && lua_next(L, t)) {
+      size_t vlen;
+      const char *v = lua_type(L, -1) == LUA_TSTRING
+                          ? lua_tolstring(L, -1, &vlen) : NULL;
+      if (v) {
+        st = kmsi_buf_append(b, name, nlen);
+        if (st == KMS_OK) st = kmsi_buf_append(b, ": ", 2);
+        if (st == KMS_OK) st = kmsi_buf_append(b, v, vlen);
+        if (st == KMS_OK) st = kmsi_buf_append(b, "\n", 1);
+      }
+      lua_pop(L, 1);
+    }
+    if (st != KMS_OK)
+      lua_pop(L, 1);
+  } else if (lua_type(L, -1) == LUA_TSTRING) {
+    size_t vlen;
+    const char *v = lua_tolstring(L, -1, &vlen);
+    st = kmsi_buf_append(b, name, nlen);
+    if (st == KMS_OK) st = kmsi_buf_append(b, ": ", 2);
+    if (st == KMS_OK) st = kmsi_buf_append(b, v, vlen);
+    if (st == KMS_OK) st = kmsi_buf_append(b, "\n", 1);
+  }
+  return st;
+}
+
+/* req:check(status, headers, body) -> response table
+ *                                   | nil, message, code, details
+ * Maps a response that a host received by itself exactly as the C
+ * transport's responses are mapped (kms_response_check): success is the
+ * decoded JSON object ({} for an empty or non-JSON body of an operation
+ * whose output is empty), an error carries the AWS type, HTTP status,
+ * request id and the core's retry decision (details.retryable). headers
+ * is a table (name = value or name = {values}) or nil. */
+static int lkms_request_check(lua_State *L)
+{
+  lkms_request *r = check_request(L, 1);
+  lua_Integer status = luaL_checkinteger(L, 2);
+  size_t body_len = 0;
+  const char *body = luaL_optlstring(L, 4, "", &body_len);
+  kms_http_response resp;
+  kms_error err;
+  kms_status st = KMS_OK;
+
+  if (!lua_isnoneornil(L, 3))
+    luaL_checktype(L, 3, LUA_TTABLE);
+  kms_error_clear(&err);
+  kms_http_response_init(&resp, NULL, NULL);
+  resp.status = (long)status;
+  if (lua_istable(L, 3)) {
+    lua_pushnil(L);
+    while (st == KMS_OK && lua_next(L, 3)) {      /* key, value */
+      st = append_header(L, &resp.headers);
+      lua_pop(L, 1);
+    }
+    if (st != KMS_OK)
+      lua_pop(L, 1);
+  }
+  if (st == KMS_OK)
+    st = kmsi_buf_append(&resp.body, body, body_len);
+  if (st != KMS_OK) {
+    kms_http_response_free(&resp);
+    return lkms_fail(L, KMS_ERR_NOMEM, "response: out of memory");
+  }
+  st = kms_response_check(r->op, &resp, &err);
+  if (st != KMS_OK) {
+    kms_http_response_free(&resp);
+    if (err.status == KMS_OK)
+      err.status = st;
+    if (err.http_status == 0)
+      err.http_status = (long)status;
+    return lkms_pusherror(L, &err, NULL);
+  }
+  /* A 2xx: what kms_response_check accepted (Describe's body is a JSON
+   * object by now; the other operations' output is empty, whatever the
+   * body), decoded as the C client does. */
+  lkms_pushobject(L, resp.body.data, resp.body.len);
+  kms_http_response_free(&resp);
+  return 1;
+}
+
+/* {=====================================================================
+ * The retry decision for attempts sent by a Lua transport
+ * ===================================================================== */
+
+static int int_field(lua_State *L, int idx, const char *name)
+{
+  int v;
+  lua_getfield(L, idx, name);
+  v = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  return v;
+}
+
+static void set_int_field(lua_State *L, int idx, const char *name, int v)
+{
+  lua_pushinteger(L, v);
+  lua_setfield(L, idx, name);
+}
+
+/* The server's Date header from a header table (any case; a value or a
+ * list of values), or 0. */
+static time_t header_date(lua_State *L, int idx)
+{
+  time_t t = 0;
+
+  if (!lua_istable(L, idx))
+    return 0;
+  lua_pushnil(L);
+  while (lua_next(L, idx)) {                      /* key, value */
+    if (lua_type(L, -2) == LUA_TSTRING && t == 0) {
+      const char *k = lua_tostring(L, -2);
+      if ((k[0] == 'd' || k[0] == 'D') && strlen(k) == 4 &&
+          strncasecmp(k, "date", 4) == 0) {
+        if (lua_istable(L, -1)) {
+          lua_pushnil(L);
+          if (lua_next(L, -2)) {                  /* key, list, k1, v1 */
+            if (lua_type(L, -1) == LUA_TSTRING)
+              kmsi_parse_http_date(lua_tostring(L, -1), &t);
+            lua_pop(L, 2);
+          }
+        } else if (lua_type(L, -1) == LUA_TSTRING) {
+          kmsi_parse_http_date(lua_tostring(L, -1), &t);
+        }
+      }
+    }
+    lua_pop(L, 1);
+  }
+  return t;
+}
+
+/* req:after_attempt(client, state, message, details, headers)
+ *   -> action, delay, message
+ * Called by a Lua transport after each attempt it sent. state is a table
+ * the transport keeps for the whole call (the core's attempt count, clock
+ * skew retries and retry quota held live in it); details is the fourth
+ * value of req:check or kms.failure, nil on success; headers the
+ * response's (for its Date). The core's retry policy decides, exactly as
+ * for attempts the C client sends: action is "stop", "retry" (sleep delay
+ * seconds first) or "skew" (the clock was corrected: sign again and send
+ * now). On a final failure, message gets the AWS CLI's " (reached max
+ * retries: N)" and details.attempts the number of attempts. */
+static int lkms_request_after_attempt(lua_State *L)
+{
+  lkms_request *r = check_request(L, 1);
+  lkms_client *c = lkms_client_check(L, 2);
+  const char *msg = luaL_optstring(L, 4, NULL);
+  kmsi_retry_call call;
+  kmsi_retry_action action;
+  kms_error err;
+  time_t date;
+  double delay = 0;
+  const char *why = "";
+
+  luaL_checktype(L, 3, LUA_TTABLE);
+  if (!lua_isnoneornil(L, 5))
+    luaL_checktype(L, 5, LUA_TTABLE);
+  if (!lua_isnoneornil(L, 6))
+    luaL_checktype(L, 6, LUA_TTABLE);
+  memset(&call, 0, sizeof call);
+  call.attempts = int_field(L, 3, "attempts") + 1;   /* this one */
+  call.skew_retries = int_field(L, 3, "skew_retries");
+  call.quota_held = int_field(L, 3, "quota_held");
+
+  kms_error_clear(&err);
+  if (lua_istable(L, 5)) {
+    const char *name, *type;
+    int s;
+    lua_getfield(L, 5, "status");
+    name = lua_tostring(L, -1);
+    err.status = KMS_ERR_SERVICE;
+    for (s = 1; name && s < KMS_ERR__COUNT; s++)
+      if (strcmp(kms_strerror((kms_status)s), name) == 0)
+        err.status = (kms_status)s;
+    lua_pop(L, 1);
+    err.http_status = (long)int_field(L, 5, "http_status");
+    lua_getfield(L, 5, "type");
+    type = lua_tostring(L, -1);
+    snprintf(err.aws_type, sizeof err.aws_type, "%s", type ? type : "");
+    lua_pop(L, 1);
+    snprintf(err.message, sizeof err.message, "%s", msg ? msg : "");
+  }
+  date = header_date(L, 6);
+
+  c->deferred = 0;
+  action = kmsi_retry_after(&c->retry, &call, &err, date, &delay, &why);
+  c->deferred = 0;
+
+  set_int_field(L, 3, "attempts", call.attempts);
+  set_int_field(L, 3, "skew_retries", call.skew_retries);
+  set_int_field(L, 3, "quota_held", call.quota_held);
+  lua_pushstring(L, why);
+  lua_setfield(L, 3, "why");
+  if (lua_istable(L, 5)) {
+    set_int_field(L, 5, "attempts", call.attempts);
+    /* as kms_client_call words a service error it gave up on */
+    if (action == KMSI_RETRY_STOP && err.status == KMS_ERR_SERVICE &&
+        kmsi_retry_exhausted(&c->retry, &call)) {
+      kmsi_error_add_max_retries(&err, r->op, call.attempts - 1);
+      msg = err.message;
+    }
+  }
+  lua_pushstring(L, action == KMSI_RETRY_AGAIN ? "retry"
+                    : action == KMSI_RETRY_SKEW ? "skew" : "stop");
+  lua_pushnumber(L, (lua_Number)delay);
+  if (msg)
+    lua_pushstring(L, msg);
+  else
+    lua_pushnil(L);
+  return 3;
+}
+/* }===== */
+
+/* req:set(member, value|nil) -> true | nil, message, code, details
+ * Sets (or, with nil, unsets) one member by its API name or dotted path.
+ * UpdateCustomKeyStore only. */
+static int lkms_request_set(lua_State *L)
+{
+  lkms_request *r = check_request(L, 1);
+  size_t nlen, vlen = 0;
+  const char *name = luaL_checklstring(L, 2, &nlen);
+  const char *value = NULL;
+  char shown[72];
+  kms_member m;
+  kms_error err;
+
+  if (!lua_isnoneornil(L, 3))
+    value = luaL_checklstring(L, 3, &vlen);
+  luaL_argcheck(L, r->op == KMS_OP_UPDATE_CUSTOM_KEY_STORE, 1,
+                "set works on UpdateCustomKeyStore requests only");
+  m = strlen(name) == nlen ? kms_member_lookup(name) : KMS_M__COUNT;
+  if (m == KMS_M__COUNT)
+    return lkms_fail(L, KMS_ERR_PARSE, "unknown member \"%s\"",
+                     lkms_printable(name, nlen, shown, sizeof shown));
+  if (!value) {
+    kms_request_unset(r->req, m);
+  } else {
+    kms_error_clear(&err);
+    if (kms_request_set(r->req, m, value, vlen, &err) != KMS_OK)
+      return lkms_pusherror(L, &err, NULL);
+  }
+  lua_pushboolean(L, 1);
+  return 1;
+}
+
+/* req:operation() -> "UpdateCustomKeyStore", ... */
+static int lkms_request_operation(lua_State *L)
+{
+  lkms_request *r = (lkms_request *)luaL_checkudata(L, 1, LKMS_REQUEST_MT);
+  lua_pushstring(L, kms_operation_name(r->op));
+  return 1;
+}
+
+/* req:close(): wipes the C-side secrets now; later use raises. */
+static int lkms_request_close(lua_State *L)
+{
+  release((lkms_request *)luaL_checkudata(L, 1, LKMS_REQUEST_MT));
+  return 0;
+}
+
+static int lkms_request__gc(lua_State *L)
+{
+  release((lkms_request *)luaL_checkudata(L, 1, LKMS_REQUEST_MT));
+  return 0;
+}
+
+/* The address only: never a member value. */
+static int lkms_request__tostring(lua_State *L)
+{
+  lkms_request *r = (lkms_request *)luaL_checkudata(L, 1, LKMS_REQUEST_MT);
+  if (r->closed)
+    lua_pushliteral(L, "kms.request (closed)");
+  else
+    lua_pushfstring(L, "kms.request (%p)", (void *)r);
+  return 1;
+}
+
+static const luaL_Reg request_methods[] = {
+  {"validate", lkms_request_validate},
+  {"sign", lkms_request_sign},
+  {"send", lkms_request_send_m},
+  {"json", lkms_request_json},
+  {"check", lkms_request_check},
+  {"after_attempt", lkms_request_after_attempt},
+  {"set", lkms_request_set},
+  {"operation", lkms_request_operation},
+  {"close", lkms_request_close},
+  {NULL, NULL}
+};
+
+static const luaL_Reg request_meta[] = {
+  {"__gc", lkms_request__gc},
+  {"__close", lkms_request__gc},
+  {"__tostring", lkms_request__tostring},
+  {NULL, NULL}
+};
+
+void lkms_request_open(lua_State *L)
+{
+  if (luaL_newmetatable(L, LKMS_REQUEST_MT)) {    /* mt */
+    luaL_setfuncs(L, request_meta, 0);
+    luaL_newlib(L, request_methods);              /* mt, methods */
+    lua_setfield(L, -2, "__index");
+    lua_pushliteral(L, "kms.request");
+    lua_setfield(L, -2, "__name");
+  }
+  lua_pop(L, 1);
+}
