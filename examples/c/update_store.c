@@ -47,7 +47,9 @@ static int show_store(kms_client *c, const char *id, const char *when,
   printf("%s:\n", when);
   cJSON_ArrayForEach(f, s) {
     char *v = cJSON_PrintUnformatted(f);
-    printf("  %-28s %s\n", f->string, v ? v : "?");
+    /* Long values (the trust anchor certificate) are shortened. */
+    printf("  %-28s %.64s%s\n", f->string, v ? v : "?",
+           v && strlen(v) > 64 ? "..." : "");
     free(v);
   }
   ctx->custom_key_store_type = cJSON_GetStringValue(

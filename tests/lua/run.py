@@ -35,7 +35,8 @@ def main(argv):
     if not shutil.which(argv[0]):
         hostlib.skip(argv[0] + " is not installed")
     scratch = hostlib.Scratch("kms-lua-test-")
-    env = hostlib.isolated_env(scratch.path)
+    # the core's test-only knob: retries wait 5% of their backoff
+    env = hostlib.isolated_env(scratch.path, {"KMS_TEST_BACKOFF_SCALE": "0.05"})
     emu = None
     rc = 1
     try:

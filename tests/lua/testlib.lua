@@ -1,7 +1,7 @@
 -- testlib.lua - the little the Lua tests share: numbered cases, the
 -- checkerror helper of Lua's own test suite, the nil/message/code check,
--- and access to the KMS emulator's control API (through emuctl.py, which
--- prints Lua literals, so no JSON parser is needed here).
+-- and access to the KMS emulator's control API (curl and a small JSON
+-- decoder).
 -- Runs unchanged in Lua 5.4, Lua 5.3 and LuaJIT.
 
 local T = {}
