@@ -19,9 +19,15 @@
 
 local kms = require "kms"
 
+-- Exits closing the Lua state, so that __gc wipes the C-side secrets of
+-- every request and client still alive.
+local function exit(status)
+  os.exit(status, true)
+end
+
 local function usage()
   io.stderr:write("usage: policy.lua DESIRED.lua [--apply]\n")
-  os.exit(2)
+  exit(2)
 end
 
 local path, apply = arg[1], arg[2] == "--apply"
@@ -33,18 +39,18 @@ local env = { io = { open = io.open }, os = { getenv = os.getenv } }
 local chunk, lerr = loadfile(path, "t", env)
 if not chunk then
   io.stderr:write("policy: ", lerr, "\n")
-  os.exit(2)
+  exit(2)
 end
 if setfenv then setfenv(chunk, env) end               -- LuaJIT / 5.1
 local ok, desired = pcall(chunk)
 if not ok or type(desired) ~= "table" then
   io.stderr:write("policy: ", path, " must return a table of members\n")
-  os.exit(2)
+  exit(2)
 end
 
 local function fail(what, msg, code, status)
   io.stderr:write(("policy: %s: %s (%s)\n"):format(what, tostring(msg), tostring(code)))
-  os.exit(status)
+  exit(status)
 end
 
 local client, err, code = kms.client()
@@ -73,11 +79,11 @@ for _, p in ipairs(problems) do
 end
 if not valid then
   print("not sent: fix the errors above")
-  os.exit(1)
+  exit(1)
 end
 if not apply then
   print("plan only: run with --apply to send it")
-  os.exit(0)
+  exit(0)
 end
 
 -- 4. send (the C core: libcurl, retries)

@@ -142,7 +142,7 @@ kms_status kmsp_read_secret_file(const char *what, const char *path,
                SECRET_FILE_MAX);
     goto cleanup;
   }
-  cap = (size_t)sb.st_size + 1;
+  cap = (size_t)sb.st_size + 2; /* one byte more shows growth, plus NUL */
   buf = malloc(cap);
   if (!buf) {
     result = kmsp_error(err, KMS_ERR_NOMEM, "%s: out of memory", what);

@@ -1,13 +1,15 @@
 #!/usr/bin/python3
-"""run.py [--emulator] [--tls] [--skip-missing] -- INTERPRETER SCRIPT [ARGS]
+"""run.py [--emulator] [--tls] [--preload LIB] -- INTERPRETER SCRIPT [ARGS]
 
 Runs one Lua test script in a real interpreter (lua5.4, lua5.3, luajit)
 with an environment free of the user's AWS configuration. With
 --emulator, the KMS emulator (tests/emulator) is started first on an
 ephemeral 127.0.0.1 port, with the example seed, and its addresses are
 passed as KMS_TEST_ENDPOINT, KMS_TEST_CONTROL and KMS_TEST_CA; it is
-stopped by pid when the script ends. The script's exit status is the
-test's (77: skipped)."""
+stopped by pid when the script ends. --preload LIB puts LIB in the
+interpreter's LD_PRELOAD (the ASan runtime, for a sanitized kms.so in an
+interpreter that is not). The script's exit status is the test's (77:
+skipped)."""
 
 import os
 import shutil
@@ -19,12 +21,15 @@ import hostlib
 
 def main(argv):
     emulator = tls = False
+    preload = None
     while argv and argv[0] != "--":
         opt = argv.pop(0)
         if opt == "--emulator":
             emulator = True
         elif opt == "--tls":
             emulator = tls = True
+        elif opt == "--preload" and argv:
+            preload = argv.pop(0)
         else:
             print("run.py: unknown option " + opt)
             return 2
@@ -46,7 +51,10 @@ def main(argv):
             env["KMS_TEST_CONTROL"] = emu.control_url
             if emu.ca:
                 env["KMS_TEST_CA"] = emu.ca
-        rc = subprocess.call(argv, env=env, stdin=subprocess.DEVNULL)
+        child_env = dict(env)
+        if preload:
+            child_env["LD_PRELOAD"] = preload
+        rc = subprocess.call(argv, env=child_env, stdin=subprocess.DEVNULL)
     finally:
         if emu is not None:
             emu_rc = emu.stop()

@@ -436,8 +436,10 @@ KMS_API kms_status kms_sign(kms_signer *signer, kms_http *msg,
                             const kms_sign_params *params, kms_error *err);
 
 /* The intermediate results of the last signature, for tests and debug:
- * canonical request and string to sign (no secret in either). Both out
- * buffers are initialised by the call. */
+ * canonical request and string to sign. With a signed session token the
+ * canonical request holds the token, so both out buffers are initialised
+ * by the call as secret (wiped when freed); the debug log of kms_sign
+ * prints the token as "***". */
 KMS_API kms_status kms_sign_debug(const kms_http *msg,
                                   const kms_credentials *cred,
                                   const kms_sign_params *params,
