@@ -34,6 +34,12 @@ int cli_check_globals(const cli_args *a);
  * TLS, timeouts, signing) and, with --debug, the trace as its log. */
 int cli_config_new(const cli_args *a, kms_config **out);
 
+/* The --output format in effect, as the AWS CLI finds it: the option,
+ * AWS_DEFAULT_OUTPUT, the profile's "output", json. Not checked here:
+ * an unknown one fails after the request, as in the AWS CLI. */
+void cli_output_format(const cli_args *a, const kms_config *cfg,
+                       char *out, size_t size);
+
 /* The exit status for a core status: the one table of the CLI. */
 int cli_exit_status(kms_status st);
 

@@ -39,16 +39,6 @@ static void print_version(void)
 
 /* {===== output ===== */
 
-/* --output, else AWS_DEFAULT_OUTPUT, else json. */
-static const char *output_format(const cli_args *a)
-{
-  const char *env = getenv("AWS_DEFAULT_OUTPUT");
-
-  if (a->value[CLI_OPT_OUTPUT] != NULL)
-    return a->value[CLI_OPT_OUTPUT];
-  return env != NULL && env[0] != '\0' ? env : "json";
-}
-
 static int terminal_width(void)
 {
   struct winsize ws;
@@ -61,18 +51,19 @@ static int terminal_width(void)
 /* Prints the response as the AWS CLI's formatter does: the operation's
  * output is always {} (botocore keeps only modeled members, and there are
  * none), searched with --query, then formatted. */
-static int print_response(const cli_args *a)
+static int print_response(const cli_args *a, const kms_config *cfg)
 {
-  const char *format = output_format(a), *q = a->value[CLI_OPT_QUERY];
+  const char *q = a->value[CLI_OPT_QUERY];
   const char *color = a->value[CLI_OPT_COLOR];
   kms_buf result = { 0 };
   cli_value *v = NULL;
   cli_json_error je;
   cli_buf out;
   kms_error err;
-  char ferr[128] = "";
+  char ferr[128] = "", format[64];
   int rc = CLI_EXIT_OTHER, fr, on;
 
+  cli_output_format(a, cfg, format, sizeof format);
   cli_buf_init(&out, 0);
   kms_error_clear(&err);
   if (q != NULL) {
@@ -263,7 +254,7 @@ static int run_command(const cli_args *a)
   if (rc != CLI_EXIT_OK)
     goto cleanup;
   if (skeleton != NULL) {          /* "output": what the call returns */
-    rc = print_response(a);
+    rc = print_response(a, cfg);
     goto cleanup;
   }
   if (a->given[CLI_OPT_DRY_RUN]) {
@@ -276,7 +267,7 @@ static int run_command(const cli_args *a)
     rc = cli_fail(&err);
     goto cleanup;
   }
-  rc = print_response(a);
+  rc = print_response(a, cfg);
 cleanup:
   kms_client_free(client);
   kms_config_free(cfg);

@@ -2,6 +2,7 @@
  * CLI makes right after its first pass, the kms_config they become, and
  * the one table from a core status to an exit status. */
 #include <ctype.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cli_core.h"
 #include "jmespath.h"
@@ -89,7 +90,8 @@ int cli_check_globals(const cli_args *a)
 {
   static const cli_opt timeouts[] = { CLI_OPT_CLI_READ_TIMEOUT,
                                       CLI_OPT_CLI_CONNECT_TIMEOUT };
-  const char *q = a->value[CLI_OPT_QUERY], *url = a->value[CLI_OPT_ENDPOINT_URL];
+  const char *q = a->value[CLI_OPT_QUERY];
+  const char *url = a->value[CLI_OPT_ENDPOINT_URL];
   kmsi_jp_errkind kind = KMSI_JPE_NONE;
   kms_error err;
   size_t i;
@@ -116,6 +118,42 @@ int cli_check_globals(const cli_args *a)
     }
   }
   return CLI_EXIT_OK;
+}
+/* }===== */
+
+/* {===== the output format ===== */
+
+/* --output, else AWS_DEFAULT_OUTPUT, else the profile's "output", else
+ * json. The profile is resolved and read by the core (the internal
+ * settings and shared-file readers: kms.h has no accessor for a setting
+ * only the CLI uses; see tests/cli/CORE-REQUESTS.md). */
+void cli_output_format(const cli_args *a, const kms_config *cfg,
+                       char *out, size_t size)
+{
+  const char *env = getenv("AWS_DEFAULT_OUTPUT"), *v = NULL;
+  const kmsi_allocator *al = kmsi_config_allocator(cfg);
+  kmsi_settings s;
+  kmsi_profiles *p = NULL;
+  kms_error err;
+
+  snprintf(out, size, "json");
+  if (a->value[CLI_OPT_OUTPUT] != NULL) {
+    snprintf(out, size, "%s", a->value[CLI_OPT_OUTPUT]);
+    return;
+  }
+  if (env != NULL && env[0] != '\0') {
+    snprintf(out, size, "%s", env);
+    return;
+  }
+  memset(&s, 0, sizeof s);
+  if (kmsi_settings_resolve(cfg, &s, &err) == KMS_OK &&
+      kmsi_profiles_load(al, s.config_file, s.credentials_file, &p,
+                         &err) == KMS_OK)
+    v = kmsi_profiles_get(p, s.profile, "output");
+  if (v != NULL && v[0] != '\0')
+    snprintf(out, size, "%s", v);
+  kmsi_profiles_free(p);
+  kmsi_settings_free(&s, al);
 }
 /* }===== */
 

@@ -35,23 +35,9 @@
 #endif
 
 #if LUA_VERSION_NUM >= 504
-#define lkms_newuserdata(L, sz) lua_newuserdatauv((L), (sz), 1)
+#define lkms_newuserdata(L, sz) lua_newuserdatauv((L), (sz), 0)
 #else
 #define lkms_newuserdata(L, sz) lua_newuserdata((L), (sz))
-#endif
-
-/* Pushes n as an integer where the ABI has integers (5.3+), else as a
- * double (LuaJIT numbers are doubles: exact up to 2^53). */
-#if LUA_VERSION_NUM >= 503
-#define lkms_isinteger(L, i) lua_isinteger((L), (i))
-#else
-static inline int lkms_isinteger(lua_State *L, int i) {
-  lua_Number n;
-  if (lua_type(L, i) != LUA_TNUMBER)
-    return 0;
-  n = lua_tonumber(L, i);
-  return n == (lua_Number)(lua_Integer)n;
-}
 #endif
 
 #endif /* LKMS_COMPAT_H */

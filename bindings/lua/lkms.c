@@ -247,6 +247,11 @@ static int lkms_type(lua_State *L)
 static int lkms_op_build(lua_State *L)
 {
   kms_operation op = (kms_operation)lua_tointeger(L, lua_upvalueindex(1));
+  lua_settop(L, 1);
+  if (op == KMS_OP_DESCRIBE_CUSTOM_KEY_STORES && lua_isnil(L, 1)) {
+    lua_newtable(L);                    /* describe every store */
+    lua_replace(L, 1);
+  }
   luaL_checktype(L, 1, LUA_TTABLE);
   return lkms_request_build(L, op, 1);
 }
@@ -271,6 +276,11 @@ static int lkms_op_call(lua_State *L)
   int n, client_idx, req_idx, temp = 0;
 
   lua_remove(L, 1);            /* the operation table: params become #1 */
+  if (op == KMS_OP_DESCRIBE_CUSTOM_KEY_STORES && lua_isnoneornil(L, 1)) {
+    lua_settop(L, 3);
+    lua_newtable(L);                     /* describe every store */
+    lua_replace(L, 1);
+  }
   luaL_checktype(L, 1, LUA_TTABLE);
   if (!lkms_client_test(L, 2) && !lua_isnoneornil(L, 2) &&
       !lua_istable(L, 2))
@@ -282,13 +292,9 @@ static int lkms_op_call(lua_State *L)
     lkms_client_check(L, 2);
     client_idx = 2;
   } else {
-    lua_pushcfunction(L, lkms_client_new);
-    lua_pushvalue(L, 2);
-    lua_call(L, 1, 4);         /* ..., client|nil, msg, code, details */
-    if (lua_isnil(L, -4))
+    if (lkms_client_make(L, 2) != 1)     /* ..., nil, msg, code, details */
       return 4;
-    lua_pop(L, 3);
-    client_idx = lua_gettop(L);
+    client_idx = lua_gettop(L);          /* ..., client */
     temp = 1;
   }
   n = lkms_request_build(L, op, 1);

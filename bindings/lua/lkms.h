@@ -88,6 +88,8 @@ const char *lkms_printable(const char *s, size_t len, char *out,
 void lkms_client_open(lua_State *L);
 /* kms.client(opts): pushes the client or nil, message, code, details. */
 int lkms_client_new(lua_State *L);
+/* The same from the options table (or nil) at idx; misuse names idx. */
+int lkms_client_make(lua_State *L, int idx);
 /* The open client at idx, or a raised argument error. */
 lkms_client *lkms_client_check(lua_State *L, int idx);
 /* The client at idx if it is a kms.client (open or not), else NULL. */

@@ -39,11 +39,11 @@ static const char *const credential_keys[][2] = {
 
 /* Raises unless the value at -1 can become a setting (string, number,
  * boolean). key names it in the message. */
-static void check_setting_value(lua_State *L, const char *key)
+static void check_setting_value(lua_State *L, int idx, const char *key)
 {
   int t = lua_type(L, -1);
   if (t != LUA_TSTRING && t != LUA_TNUMBER && t != LUA_TBOOLEAN)
-    luaL_argerror(L, 1, lua_pushfstring(L, "option '%s': string, number "
+    luaL_argerror(L, idx, lua_pushfstring(L, "option '%s': string, number "
                   "or boolean expected, got %s", key, lua_typename(L, t)));
 }
 
@@ -55,12 +55,12 @@ static void check_options(lua_State *L, int idx)
   while (lua_next(L, idx)) {                      /* key, value */
     const char *key;
     if (lua_type(L, -2) != LUA_TSTRING)
-      luaL_argerror(L, 1, lua_pushfstring(L, "option names must be "
+      luaL_argerror(L, idx, lua_pushfstring(L, "option names must be "
                     "strings, got %s", luaL_typename(L, -2)));
     key = lua_tostring(L, -2);
     if (strcmp(key, "credentials") == 0) {
       int cred = lua_gettop(L);
-      luaL_argcheck(L, lua_type(L, -1) == LUA_TTABLE, 1,
+      luaL_argcheck(L, lua_type(L, -1) == LUA_TTABLE, idx,
                     "option 'credentials': table expected");
       lua_pushnil(L);
       while (lua_next(L, cred)) {                 /* key, cred, k, v */
@@ -68,23 +68,23 @@ static void check_options(lua_State *L, int idx)
         const char *k;
         char shown[72];
         if (lua_type(L, -2) != LUA_TSTRING)
-          luaL_argerror(L, 1, "option 'credentials': names must be strings");
+          luaL_argerror(L, idx, "option 'credentials': names must be strings");
         k = lua_tolstring(L, -2, &len);
         for (i = 0; i < N_CREDENTIAL_KEYS; i++)
           if (strcmp(credential_keys[i][0], k) == 0)
             break;
         if (i == N_CREDENTIAL_KEYS)
-          luaL_argerror(L, 1, lua_pushfstring(L, "option 'credentials': "
+          luaL_argerror(L, idx, lua_pushfstring(L, "option 'credentials': "
                         "unknown key '%s' (access_key_id, secret_access_key,"
                         " session_token)",
                         lkms_printable(k, len, shown, sizeof shown)));
         if (lua_type(L, -1) != LUA_TSTRING)
-          luaL_argerror(L, 1, lua_pushfstring(L, "option 'credentials.%s': "
+          luaL_argerror(L, idx, lua_pushfstring(L, "option 'credentials.%s': "
                         "string expected, got %s", k, luaL_typename(L, -1)));
         lua_pop(L, 1);
       }
     } else {
-      check_setting_value(L, key);
+      check_setting_value(L, idx, key);
     }
     lua_pop(L, 1);
   }
@@ -218,25 +218,21 @@ static kms_status init_lua_side(lkms_client *c, const kms_config *cfg,
 }
 /* }===== */
 
-/* kms.client([opts]) -> client | nil, message, code, details
- * opts: region, profile, endpoint_url, credentials = {access_key_id,
- * secret_access_key, session_token}, retry_mode, max_attempts,
- * connect_timeout, read_timeout, ca_bundle, verify_tls and every other
- * kms_config_set name. Anything not given is resolved the AWS way. */
-int lkms_client_new(lua_State *L)
+/* Makes a client from the options table at idx (or none when idx holds
+ * nil) and pushes it, or pushes nil, message, code, details. Misuse
+ * raises, naming argument idx. */
+int lkms_client_make(lua_State *L, int idx)
 {
   kms_error err;
   kms_config *cfg;
   kms_status st;
   lkms_client *c;
+  int opts = lua_istable(L, idx);
 
-  if (!lua_isnoneornil(L, 1))
-    luaL_checktype(L, 1, LUA_TTABLE);
-  lua_settop(L, 1);
-  if (lua_istable(L, 1))
-    check_options(L, 1);
-
-  c = (lkms_client *)lkms_newuserdata(L, sizeof *c);  /* opts, client */
+  idx = lkms_absindex(L, idx);
+  if (opts)
+    check_options(L, idx);
+  c = (lkms_client *)lkms_newuserdata(L, sizeof *c);  /* ..., client */
   memset(c, 0, sizeof *c);
   luaL_setmetatable(L, LKMS_CLIENT_MT);
 
@@ -244,7 +240,7 @@ int lkms_client_new(lua_State *L)
   cfg = kms_config_new(NULL, NULL, &err);
   if (!cfg)
     return lkms_pusherror(L, &err, NULL);
-  st = lua_istable(L, 1) ? apply_options(L, 1, cfg, &err) : KMS_OK;
+  st = opts ? apply_options(L, idx, cfg, &err) : KMS_OK;
   if (st == KMS_OK) {
     c->c = kms_client_new(cfg, &err);
     if (!c->c)
@@ -261,6 +257,19 @@ int lkms_client_new(lua_State *L)
   if (st != KMS_OK)
     return lkms_pusherror(L, &err, NULL);
   return 1;
+}
+
+/* kms.client([opts]) -> client | nil, message, code, details
+ * opts: region, profile, endpoint_url, credentials = {access_key_id,
+ * secret_access_key, session_token}, retry_mode, max_attempts,
+ * connect_timeout, read_timeout, ca_bundle, verify_tls and every other
+ * kms_config_set name. Anything not given is resolved the AWS way. */
+int lkms_client_new(lua_State *L)
+{
+  if (!lua_isnoneornil(L, 1))
+    luaL_checktype(L, 1, LUA_TTABLE);
+  lua_settop(L, 1);
+  return lkms_client_make(L, 1);
 }
 
 /* client:region() -> the resolved region */

@@ -63,9 +63,11 @@ end
 -- received, repeated names joined with ", "), and whether the connection
 -- may be kept.
 local function receive_head(sock)
-  local line, err = sock:receive("*l")
+  local line, err, partial = sock:receive("*l")
   if not line then
-    return nil, kind_of(err, "read"), "kms.resty: receive: " .. err
+    -- fifth value: nothing at all came back
+    return nil, kind_of(err, "read"), "kms.resty: receive: " .. err, nil,
+           err == "closed" and (partial == nil or partial == "")
   end
   local minor, status = line:match("^HTTP/1%.(%d) (%d%d%d)")
   status = tonumber(status)
@@ -137,8 +139,10 @@ local function receive_body(sock, get, status)
   return body, false
 end
 
--- The transport's send: one attempt over a (possibly pooled) cosocket.
-local function send(signed, opts, settings)
+-- One exchange over a (possibly pooled) cosocket. The fourth value on a
+-- failure says the connection came from the pool and died before any
+-- byte of a response: the server had closed it while idle.
+local function exchange(signed, opts, settings)
   local scheme, host, port = transport.parse_url(signed.url)
   if not scheme or (scheme ~= "http" and scheme ~= "https") then
     return nil, "connect", "kms.resty: unsupported URL " .. signed.url
@@ -170,14 +174,19 @@ local function send(signed, opts, settings)
                   .. ": " .. err)
     end
   end
+  local reused = sock:getreusedtimes() > 0
   local bytes
   bytes, err = sock:send({ transport.request_head(signed, USER_AGENT),
                            signed.body })
   if not bytes then
-    return fail(sock, kind_of(err, "send"), "kms.resty: send: " .. err)
+    sock:close()
+    return nil, kind_of(err, "send"), "kms.resty: send: " .. err, reused
   end
-  local status, headers, get, keep = receive_head(sock)
-  if not status then return fail(sock, headers, get) end
+  local status, headers, get, keep, fresh = receive_head(sock)
+  if not status then
+    sock:close()
+    return nil, headers, get, reused and fresh
+  end
   local body, kept_or_kind, berr = receive_body(sock, get, status)
   if not body then
     return fail(sock, kept_or_kind, "kms.resty: receive body: " .. berr)
@@ -190,6 +199,19 @@ local function send(signed, opts, settings)
     sock:close()
   end
   return status, headers, body
+end
+
+-- The transport's send: one attempt. A pooled connection the server had
+-- closed while idle is not a failed attempt: the exchange is redone once
+-- at once, as libcurl does under the C transport ("Connection died,
+-- retrying a fresh connect").
+local function send(signed, opts, settings)
+  local status, a, b, stale
+  for _ = 1, 2 do
+    status, a, b, stale = exchange(signed, opts, settings)
+    if status or not stale then break end
+  end
+  return status, a, b
 end
 
 local function sleep(seconds)

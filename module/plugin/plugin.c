@@ -47,21 +47,6 @@ struct kms_plugin_instance {
 
 /* {===== errors across the ABI ===== */
 
-kms_status kmsp_error(kms_error *err, kms_status status, const char *fmt,
-                      ...)
-{
-  va_list ap;
-
-  if (!err)
-    return status;
-  kms_error_clear(err);
-  err->status = status;
-  va_start(ap, fmt);
-  vsnprintf(err->message, sizeof err->message, fmt, ap);
-  va_end(ap);
-  return status;
-}
-
 /* 1 when the host's error struct can be written: it holds at least the
  * code, and its size is plausible. */
 static int perr_usable(const kms_plugin_error *p)
@@ -297,13 +282,21 @@ static void free_pool(kms_plugin_instance *inst, pooled *list)
 
 static void p_destroy(kms_plugin_instance *inst)
 {
+  kms_alloc_fn alloc;
+  void *alloc_ud;
+
   if (!inst)
     return;
+  alloc = inst->alloc;
+  alloc_ud = inst->alloc_ud;
   free_pool(inst, inst->idle);
   kms_config_free(inst->cfg);
   pthread_mutex_destroy(&inst->lock);
   OPENSSL_cleanse(inst, sizeof *inst);
-  ifree(inst, inst, sizeof *inst);
+  if (alloc)
+    alloc(alloc_ud, inst, sizeof *inst, 0);
+  else
+    free(inst);
 }
 
 /* A fresh configuration with the instance's log sink, transport and

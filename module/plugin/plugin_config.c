@@ -4,6 +4,7 @@
  * module/plugin/ and bindings/collectd/ so both faces accept the same
  * keys with the same messages. */
 #include <errno.h>
+#include <stdarg.h>
 #include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
@@ -16,6 +17,21 @@
 #include "plugin_int.h"
 
 #define SECRET_FILE_MAX (64 * 1024)
+
+kms_status kmsp_error(kms_error *err, kms_status status, const char *fmt,
+                      ...)
+{
+  va_list ap;
+
+  if (!err)
+    return status;
+  kms_error_clear(err);
+  err->status = status;
+  va_start(ap, fmt);
+  vsnprintf(err->message, sizeof err->message, fmt, ap);
+  va_end(ap);
+  return status;
+}
 
 typedef enum opt_kind {
   OPT_STRING,        /* one string */

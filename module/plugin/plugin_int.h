@@ -16,7 +16,7 @@
 #define KMSP_PRINTF(a, b)
 #endif
 
-/* {===== errors (plugin.c) ===== */
+/* {===== errors (plugin_config.c) ===== */
 
 /* Fills a core error report: status and a formatted message. Returns
  * status. Never give it a secret. */

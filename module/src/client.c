@@ -28,6 +28,9 @@ struct kms_client {
   void *tud;
   kms_transport_opts topts;
   kmsi_retry retry;
+  kms_http *msgs[KMS_OP__COUNT]; /* one reused message per operation:
+                                    body and signature replaced per send */
+  kms_http_response resp;    /* reused; its body buffer is secret */
   kms_log_fn log;
   void *log_ud;
   kms_log_level log_max;
@@ -289,6 +292,7 @@ kms_client *kms_client_new(const kms_config *cfg, kms_error *err)
     goto cleanup;
   }
   c->a = *a;
+  kms_http_response_init(&c->resp, a->fn, a->ud);
   kmsi_config_log(cfg, &c->log, &c->log_ud, &c->log_max);
   if (kmsi_settings_resolve(cfg, &c->s, err) != KMS_OK)
     goto fail;
@@ -376,10 +380,14 @@ cleanup:
 void kms_client_free(kms_client *c)
 {
   kmsi_allocator a;
+  int op;
 
   if (!c)
     return;
   a = c->a;
+  for (op = 0; op < KMS_OP__COUNT; op++)
+    kms_http_free(c->msgs[op]);
+  kms_http_response_free(&c->resp);
   kms_signer_free(c->signer);
   kmsi_cred_chain_free(c->chain);
   kmsi_curl_free(c->curl);
@@ -461,6 +469,58 @@ cleanup:
   return result;
 }
 
+static const char *const signature_headers[] = {
+  "Authorization", "X-Amz-Date", "X-Amz-Security-Token"};
+
+/* The client's reusable message for op with body, signed at now with
+ * cred (NULL: unsigned): built once per operation, then only the body and
+ * the signature change, which saves re-parsing the URL on every send. */
+static kms_status reuse_message(kms_client *c, kms_operation op,
+                                const char *body, size_t body_len,
+                                const kms_credentials *cred, time_t now,
+                                kms_http **out, kms_error *err)
+{
+  kms_sign_params p;
+  kms_status st;
+  kms_http *m = c->msgs[op];
+
+  *out = NULL;
+  if (!m) {
+    st = build_message(c, op, NULL, 0, NULL, now, &m, err);
+    if (st != KMS_OK)
+      return st;
+    c->msgs[op] = m;
+  }
+  /* Whatever the last send left: its signature (a token too, should the
+   * new credentials have none). */
+  kmsi_http_remove_headers(m, signature_headers, 3);
+  st = kms_http_set_body(m, body, body_len, err);
+  if (st != KMS_OK)
+    return st;
+  if (cred) {
+    memset(&p, 0, sizeof p);
+    p.region = c->s.region;
+    p.service = "kms";
+    p.time = now;
+    st = kms_sign(c->signer, m, cred, &p, err);
+    if (st != KMS_OK)
+      return st;
+  }
+  *out = m;
+  return KMS_OK;
+}
+
+/* Wipes what a send left in the reused message and response. */
+static void forget_send(kms_client *c, kms_http *m)
+{
+  if (m) {
+    kmsi_http_remove_headers(m, signature_headers, 3);
+    kms_http_set_body(m, NULL, 0, NULL);
+  }
+  kmsi_buf_reset(&c->resp.body);
+  kmsi_buf_reset(&c->resp.headers);
+}
+
 kms_status kms_client_prepare(kms_client *c, kms_operation op,
                               const char *body, size_t body_len, time_t now,
                               kms_http **out, kms_error *err)
@@ -515,7 +575,7 @@ kms_status kms_client_call(kms_client *c, kms_operation op,
   kms_status result = KMS_ERR_INVALID_ARG;
   kmsi_retry_call call;
   kmsi_retry_action act;
-  kms_http_response resp;
+  kms_http_response *resp;
   kms_error e;
   const kms_credentials *cred = NULL;
   kms_http *m = NULL;
@@ -532,7 +592,7 @@ kms_status kms_client_call(kms_client *c, kms_operation op,
     kmsi_error(&e, KMS_ERR_INVALID_ARG, "call: bad argument");
     goto done;
   }
-  kms_http_response_init(&resp, c->a.fn, c->a.ud);
+  resp = &c->resp;
   for (;;) {
     /* Every attempt is signed anew, with a fresh X-Amz-Date. */
     kms_error_clear(&e);
@@ -540,8 +600,7 @@ kms_status kms_client_call(kms_client *c, kms_operation op,
     result = get_credentials(c, now, &cred, &e);
     if (result != KMS_OK)
       break;
-    kms_http_free(m);
-    result = build_message(c, op, body, body_len, cred, now, &m, &e);
+    result = reuse_message(c, op, body, body_len, cred, now, &m, &e);
     if (result != KMS_OK)
       break;
     waited = kmsi_retry_before_send(&c->retry);
@@ -550,13 +609,15 @@ kms_status kms_client_call(kms_client *c, kms_operation op,
             waited);
     call.attempts++;
     log_request(c, m, call.attempts);
-    result = c->transport(c->tud, m, &c->topts, &resp, &e);
+    result = c->transport(c->tud, m, &c->topts, resp, &e);
     server_date = 0;
     if (result == KMS_OK) {
-      log_response(c, &resp);
-      if (kms_http_response_header(&resp, "Date", date, sizeof date))
+      log_response(c, resp);
+      result = kms_response_check(op, resp, &e);
+      /* The Date header only matters to correct a clock skew. */
+      if (result == KMS_ERR_SERVICE && kmsi_is_clock_skew_code(e.aws_type) &&
+          kms_http_response_header(resp, "Date", date, sizeof date))
         kmsi_parse_http_date(date, &server_date);
-      result = kms_response_check(op, &resp, &e);
     } else {
       if (e.status == KMS_OK)
         kmsi_error(&e, result, "transport failed: %s",
@@ -582,13 +643,12 @@ kms_status kms_client_call(kms_client *c, kms_operation op,
   }
   if (result == KMS_OK && out_json) {
     kms_buf_free(out_json);
-    result = success_json(c, &resp, out_json, &e);
+    result = success_json(c, resp, out_json, &e);
   }
   if (result == KMS_ERR_SERVICE && kmsi_retry_exhausted(&c->retry, &call))
     kmsi_error_add_max_retries(&e, op, call.attempts - 1);
   scrub_credentials(&e, cred);
-  kms_http_response_free(&resp);
-  kms_http_free(m);
+  forget_send(c, m);
 done:
   e.attempts = call.attempts;
   e.retryable = result != KMS_OK && kms_error_is_retryable(&e);
@@ -612,6 +672,7 @@ kms_status kms_client_update_custom_key_store(kms_client *c,
   size_t i;
 
   memset(&body, 0, sizeof body);
+  kms_error_clear(err);
   if (!c || !req) {
     kmsi_error(err, KMS_ERR_INVALID_ARG, "update: bad argument");
     goto cleanup;
@@ -661,6 +722,7 @@ kms_status kms_client_describe_custom_key_stores(
 
   memset(&body, 0, sizeof body);
   memset(&resp, 0, sizeof resp);
+  kms_error_clear(err);
   if (out_json)
     memset(out_json, 0, sizeof *out_json);
   if (!c || !out_json) {
@@ -754,6 +816,7 @@ static kms_status id_only(kms_client *c, kms_operation op, const char *id,
   kms_buf body;
 
   memset(&body, 0, sizeof body);
+  kms_error_clear(err);
   if (!c || !id) {
     kmsi_error(err, KMS_ERR_INVALID_ARG, "%s: bad argument",
                kms_operation_name(op));

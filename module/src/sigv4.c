@@ -1,19 +1,16 @@
-/* sigv4.c - AWS Signature Version 4 (AWS4-HMAC-SHA256) over OpenSSL, as a
- * pure function of (message, credentials, time): no I/O, no clock. The
- * blocks follow the AWS documentation's Task 1 (canonical request) to
- * Task 4 (signature). A kms_signer keeps OpenSSL contexts, scratch
- * buffers and a small LRU cache of derived signing keys between calls. */
+/* sigv4.c - AWS Signature Version 4 (AWS4-HMAC-SHA256), as a pure
+ * function of (message, credentials, time): no I/O, no clock. The blocks
+ * follow the AWS documentation's Task 1 (canonical request) to Task 4
+ * (signature). A kms_signer keeps scratch buffers, a saved SHA-256 state
+ * and a small LRU cache of derived signing keys between calls. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
-#include <openssl/core_names.h>
-#include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 #include "internal.h"
+#include "sha256.h"
 
 #define ALGORITHM "AWS4-HMAC-SHA256"
-#define SHA256_LEN 32
+#define SHA256_LEN KMSI_SHA256_LEN
 #define CACHE_SLOTS 4        /* a client signs for one or two scopes */
 #define CACHE_FIELD 128      /* longer ids or secrets bypass the cache */
 #define SCOPE_PART_MAX 63    /* region and service length limit */
@@ -21,150 +18,43 @@
 #define MAX_EXPIRES 604800L  /* seven days: the SigV4 presign limit */
 
 /* {=====================================================================
- * OpenSSL: fetched once per signer, contexts reused
+ * Hashing state kept by a signer (sha256.c does the hashing)
  * ===================================================================== */
 
+/* The SHA-256 state after the first block of the last canonical request,
+ * and that block: requests to one endpoint share it, so the next one
+ * starts from there (one compression saved). The block is usually
+ * "POST\n/\n\ncontent-type:...\nhost:..." but can hold the start of a
+ * session token, so both are wiped with the signer. */
 typedef struct crypto {
-  EVP_MD *sha256;
-  EVP_MD_CTX *md;
-  EVP_MAC *hmac;
-  EVP_MAC_CTX *mac;
-  /* A signer's HMAC contexts, one per cache slot, keyed with that slot's
-   * signing key: Task 4 then starts from the padded key states instead
-   * of hashing the key again. */
-  EVP_MAC_CTX *slot[CACHE_SLOTS];
-  /* A signer's SHA-256 state after the first block of the last canonical
-   * request, and that block: requests to one endpoint share it, so the
-   * next one starts from there (one compression saved). The block is
-   * usually "POST\n/\n\ncontent-type:...\nhost:..." but can hold the
-   * start of a session token, so it is wiped with the signer. */
-  EVP_MD_CTX *mid;
+  kmsi_sha256_state mid;
   int mid_ok;
   unsigned char mid_block[64];
 } crypto;
 
-static void crypto_free(crypto *c)
-{
-  size_t i;
-  /* MAC contexts hold their key's padded states and a copy of the key:
-   * freeing them wipes both (OpenSSL clears them on free). */
-  for (i = 0; i < CACHE_SLOTS; i++)
-    EVP_MAC_CTX_free(c->slot[i]);
-  EVP_MD_CTX_free(c->mid);
-  EVP_MAC_CTX_free(c->mac);
-  EVP_MAC_free(c->hmac);
-  EVP_MD_CTX_free(c->md);
-  EVP_MD_free(c->sha256);
-  memset(c, 0, sizeof *c);
-}
-
-/* Fetches SHA-256 and HMAC once; with_slots adds the per-slot HMAC
- * contexts of a signer. */
-static kms_status crypto_init(crypto *c, int with_slots, kms_error *err)
-{
-  OSSL_PARAM params[2];
-  kms_status st = KMS_ERR_CRYPTO;
-  size_t i;
-
-  memset(c, 0, sizeof *c);
-  c->sha256 = EVP_MD_fetch(NULL, "SHA256", NULL);
-  c->md = EVP_MD_CTX_new();
-  c->hmac = EVP_MAC_fetch(NULL, "HMAC", NULL);
-  c->mac = c->hmac ? EVP_MAC_CTX_new(c->hmac) : NULL;
-  if (!c->sha256 || !c->md || !c->hmac || !c->mac)
-    goto cleanup;
-  params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST,
-                                               (char *)"SHA256", 0);
-  params[1] = OSSL_PARAM_construct_end();
-  if (!EVP_MAC_CTX_set_params(c->mac, params))
-    goto cleanup;
-  for (i = 0; with_slots && i < CACHE_SLOTS; i++) {
-    c->slot[i] = EVP_MAC_CTX_dup(c->mac);
-    if (!c->slot[i])
-      goto cleanup;
-  }
-  if (with_slots) {
-    c->mid = EVP_MD_CTX_new();
-    if (!c->mid)
-      goto cleanup;
-  }
-  st = KMS_OK;
-cleanup:
-  if (st != KMS_OK) {
-    crypto_free(c);
-    kmsi_error_openssl(err, "sigv4: cannot set up SHA-256/HMAC");
-  }
-  return st;
-}
-
-static kms_status sha256(crypto *c, const void *data, size_t n,
-                         unsigned char out[SHA256_LEN], kms_error *err)
-{
-  unsigned int len = 0;
-  if (!EVP_DigestInit_ex2(c->md, c->sha256, NULL) ||
-      !EVP_DigestUpdate(c->md, data, n) ||
-      !EVP_DigestFinal_ex(c->md, out, &len))
-    return kmsi_error_openssl(err, "sigv4: sha256");
-  return KMS_OK;
-}
-
-static kms_status hmac(crypto *c, const unsigned char *key, size_t klen,
-                       const void *data, size_t n,
-                       unsigned char out[SHA256_LEN], kms_error *err)
-{
-  size_t len = 0;
-  if (!EVP_MAC_init(c->mac, key, klen, NULL) ||
-      !EVP_MAC_update(c->mac, data, n) ||
-      !EVP_MAC_final(c->mac, out, &len, SHA256_LEN))
-    return kmsi_error_openssl(err, "sigv4: hmac");
-  return KMS_OK;
-}
-
 /* SHA-256 of a canonical request, starting from the saved state when
- * its first block is the same as the last one's (see crypto.mid). */
-static kms_status sha256_creq(crypto *c, const char *data, size_t n,
-                              unsigned char out[SHA256_LEN], kms_error *err)
+ * its first block is the same as the last one's. c is NULL without a
+ * signer. */
+static void sha256_creq(crypto *c, const char *data, size_t n,
+                        unsigned char out[SHA256_LEN])
 {
-  unsigned int len = 0;
-
-  /* Only worth a state copy when at least three blocks are hashed. */
-  if (!c->mid || n < 2 * 64)
-    return sha256(c, data, n, out, err);
-  if (c->mid_ok && memcmp(c->mid_block, data, 64) == 0) {
-    if (!EVP_MD_CTX_copy_ex(c->md, c->mid))
-      goto fail;
-  } else {
-    c->mid_ok = 0;
-    if (!EVP_DigestInit_ex2(c->md, c->sha256, NULL) ||
-        !EVP_DigestUpdate(c->md, data, 64) ||
-        !EVP_MD_CTX_copy_ex(c->mid, c->md))
-      goto fail;
+  /* Only worth it when at least three blocks are hashed. */
+  if (!c || n < 2 * 64) {
+    kmsi_sha256(data, n, out);
+    return;
+  }
+  if (!c->mid_ok || memcmp(c->mid_block, data, 64) != 0) {
+    kmsi_sha256_init(&c->mid);
+    kmsi_sha256_blocks(&c->mid, data, 1);
     memcpy(c->mid_block, data, 64);
     c->mid_ok = 1;
   }
-  if (!EVP_DigestUpdate(c->md, data + 64, n - 64) ||
-      !EVP_DigestFinal_ex(c->md, out, &len))
-    goto fail;
-  return KMS_OK;
-fail:
-  c->mid_ok = 0;
-  return kmsi_error_openssl(err, "sigv4: sha256");
+  kmsi_sha256_finish(&c->mid, 64, data + 64, n - 64, out);
 }
 
-/* Task 4's HMAC with a slot context already keyed: the key is reused,
- * only the message is hashed. */
-static kms_status hmac_keyed(EVP_MAC_CTX *mac, const void *data, size_t n,
-                             unsigned char out[SHA256_LEN], kms_error *err)
-{
-  size_t len = 0;
-  if (!EVP_MAC_init(mac, NULL, 0, NULL) || !EVP_MAC_update(mac, data, n) ||
-      !EVP_MAC_final(mac, out, &len, SHA256_LEN))
-    return kmsi_error_openssl(err, "sigv4: hmac");
-  return KMS_OK;
-}
-
-/* Lower-case hex, two digits per table lookup (three digests per
- * signature are written out). */
+/* Lower-case hex of a digest (n a multiple of 4), two digits per table
+ * lookup, four bytes per turn: three digests per signature are written
+ * out. */
 static void to_hex(const unsigned char *d, size_t n, char *out)
 {
   static const char pairs[] =
@@ -177,8 +67,12 @@ static void to_hex(const unsigned char *d, size_t n, char *out)
       "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
       "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
   size_t i;
-  for (i = 0; i < n; i++)
-    memcpy(out + 2 * i, pairs + 2 * d[i], 2);
+  for (i = 0; i < n; i += 4) {
+    memcpy(out + 2 * i, pairs + 2 * (size_t)d[i], 2);
+    memcpy(out + 2 * i + 2, pairs + 2 * (size_t)d[i + 1], 2);
+    memcpy(out + 2 * i + 4, pairs + 2 * (size_t)d[i + 2], 2);
+    memcpy(out + 2 * i + 6, pairs + 2 * (size_t)d[i + 3], 2);
+  }
   out[2 * n] = '\0';
 }
 
@@ -188,13 +82,17 @@ static void to_hex(const unsigned char *d, size_t n, char *out)
  * The signer object and its key cache
  * ===================================================================== */
 
-/* Scratch buffers, reused across calls by a signer. All are secret: the
- * canonical request and the query may carry the session token, and the
- * Authorization value is secret by our rules. */
+/* Scratch buffers, reused across calls by a signer. Those that can hold
+ * a secret are secret buffers (wiped on reset, growth and free): the
+ * canonical request and the query may carry the session token, the
+ * string to sign is derived from the body (which may carry a password)
+ * and the Authorization value is secret by our rules. The header names
+ * are not secret. */
 typedef struct scratch {
   kms_buf creq;   /* Task 1 */
   kms_buf sts;    /* Task 2 */
-  kms_buf sh;     /* signed headers, "host;x-amz-date" */
+  kms_buf sh;     /* signed headers, "host;x-amz-date" (not secret) */
+  kms_buf names;  /* the message's header names, lower case (not secret) */
   kms_buf qry;    /* query mode: the X-Amz-* parameters, encoded */
   kms_buf enc;    /* canonical query: encoded pairs */
   kms_buf out;    /* Authorization value, or a log line */
@@ -204,19 +102,25 @@ static void scratch_init(scratch *sc, const kmsi_allocator *a)
 {
   kmsi_buf_init(&sc->creq, a, 1);
   kmsi_buf_init(&sc->sts, a, 1);
-  kmsi_buf_init(&sc->sh, a, 1);
+  kmsi_buf_init(&sc->sh, a, 0);
+  kmsi_buf_init(&sc->names, a, 0);
   kmsi_buf_init(&sc->qry, a, 1);
   kmsi_buf_init(&sc->enc, a, 1);
   kmsi_buf_init(&sc->out, a, 1);
 }
 
+/* Empties (and wipes) every buffer; kms_sign does it after each
+ * signature, so a signer's scratch is empty between calls. */
 static void scratch_reset(scratch *sc)
 {
   kmsi_buf_reset(&sc->creq);
   kmsi_buf_reset(&sc->sts);
   kmsi_buf_reset(&sc->sh);
-  kmsi_buf_reset(&sc->qry);
-  kmsi_buf_reset(&sc->enc);
+  kmsi_buf_reset(&sc->names);
+  if (sc->qry.len)
+    kmsi_buf_reset(&sc->qry);
+  if (sc->enc.len)
+    kmsi_buf_reset(&sc->enc);
   kmsi_buf_reset(&sc->out);
 }
 
@@ -225,17 +129,19 @@ static void scratch_free(scratch *sc)
   kms_buf_free(&sc->creq);
   kms_buf_free(&sc->sts);
   kms_buf_free(&sc->sh);
+  kms_buf_free(&sc->names);
   kms_buf_free(&sc->qry);
   kms_buf_free(&sc->enc);
   kms_buf_free(&sc->out);
 }
 
-/* One derived key and what it was derived from. The secret access key is
- * kept (wiped with the entry) so that a rotated secret under the same
- * access key id never reuses a stale key. */
+/* One derived key and what it was derived from. The key is kept as its
+ * HMAC states (Task 4 then hashes only the string to sign and one outer
+ * block). The secret access key is kept (wiped with the entry) so that a
+ * rotated secret under the same access key id never reuses a stale key. */
 typedef struct cache_entry {
   unsigned long last_use;   /* 0: empty */
-  unsigned char key[SHA256_LEN];
+  kmsi_hmac_key key;
   char date[8];
   unsigned char akid_len, secret_len, region_len, service_len;
   char akid[CACHE_FIELD];
@@ -271,10 +177,6 @@ kms_signer *kms_signer_new(kms_alloc_fn alloc, void *alloc_ud, kms_log_fn log,
   s->log = log;
   s->log_ud = log_ud;
   scratch_init(&s->sc, &s->a);
-  if (crypto_init(&s->c, 1, err) != KMS_OK) {
-    kmsi_free(&a, s, sizeof *s);
-    return NULL;
-  }
   return s;
 }
 
@@ -285,7 +187,6 @@ void kms_signer_free(kms_signer *s)
   if (!s)
     return;
   a = s->a;
-  crypto_free(&s->c);
   scratch_free(&s->sc);
   kmsi_free_secret(&a, s, sizeof *s);
 }
@@ -370,16 +271,26 @@ static int utc_date(time_t t, char amz[17])
 }
 
 /* Region, service and access key id go into the credential scope, so
- * they must not hold '/', ',', spaces or control characters. */
+ * they must not hold '/', ',', spaces, control characters or non-ASCII
+ * bytes: scope_ok[c] is 1 for the bytes 0x21..0x7e but ',' and '/'. */
+static const unsigned char scope_ok[256] = {
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+  0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+  1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0,
+};
+
 static int scope_safe(const char *s, size_t n)
 {
   size_t i;
-  unsigned bad = 0;
-  for (i = 0; i < n; i++) {
-    unsigned c = (unsigned char)s[i];
-    bad |= (c - 0x21u > 0x5du) | (c == '/') | (c == ',');
-  }
-  return !bad;
+  unsigned ok = 1;
+  for (i = 0; i < n; i++)
+    ok &= scope_ok[(unsigned char)s[i]];
+  return ok;
 }
 
 /* Checks the inputs and derives what every task needs: lengths, flags,
@@ -649,7 +560,7 @@ cleanup:
 }
 
 typedef struct hent {
-  const char *name;
+  const char *name;   /* lower case: a copy in scratch.names, or ours */
   size_t nlen;
   const char *value;
   size_t vlen;
@@ -657,30 +568,24 @@ typedef struct hent {
   int clean;          /* made by the signer: already canonical */
 } hent;
 
-/* ASCII lower case, without a branch (header names are short but every
- * one is lowered on every signature). */
+/* ASCII lower case, without a branch. */
 static int lower_c(int c)
 {
   return c + (((unsigned)c - 'A' < 26u) << 5);
 }
 
+/* By (lower-case) name, then by original position. */
 static int hent_cmp(const void *pa, const void *pb)
 {
   const hent *a = pa, *b = pb;
-  size_t i, n = a->nlen < b->nlen ? a->nlen : b->nlen;
+  size_t n = a->nlen < b->nlen ? a->nlen : b->nlen;
+  int c;
   /* Most names differ in their first letter. */
-  if (n && a->name[0] != b->name[0]) {
-    int x = lower_c((unsigned char)a->name[0]);
-    int y = lower_c((unsigned char)b->name[0]);
-    if (x != y)
-      return x < y ? -1 : 1;
-  }
-  for (i = 0; i < n; i++) {
-    int x = lower_c((unsigned char)a->name[i]);
-    int y = lower_c((unsigned char)b->name[i]);
-    if (x != y)
-      return x < y ? -1 : 1;
-  }
+  if (n && a->name[0] != b->name[0])
+    return (unsigned char)a->name[0] < (unsigned char)b->name[0] ? -1 : 1;
+  c = memcmp(a->name, b->name, n);
+  if (c)
+    return c;
   if (a->nlen != b->nlen)
     return a->nlen < b->nlen ? -1 : 1;
   return a->idx < b->idx ? -1 : (a->idx > b->idx);
@@ -703,6 +608,7 @@ static void sort_headers(hent *e, size_t n)
   }
 }
 
+/* name[0..n) (any case) equals lower_name (lower case). */
 static int name_is(const char *name, size_t n, const char *lower_name)
 {
   size_t i;
@@ -713,26 +619,29 @@ static int name_is(const char *name, size_t n, const char *lower_name)
   return lower_name[n] == '\0';
 }
 
+#define LIT_IS(name, lit) (memcmp((name), lit, sizeof lit - 1) == 0)
+
 /* Headers that are never signed: the signer's own (replaced on every
  * signature) and those a transport or proxy may add or change after
- * signing (botocore's and aws-c-auth's lists). */
+ * signing (botocore's and aws-c-auth's lists). name is lower case and n
+ * long. */
 static int skipped_header(const job *j, const char *name, size_t n)
 {
   switch (n) {
   case 6:
-    return name_is(name, n, "expect");
+    return LIT_IS(name, "expect");
   case 10:
-    return name_is(name, n, "x-amz-date") ||
-           name_is(name, n, "user-agent") || name_is(name, n, "connection");
+    return LIT_IS(name, "x-amz-date") || LIT_IS(name, "user-agent") ||
+           LIT_IS(name, "connection");
   case 13:
-    return name_is(name, n, "authorization");
+    return LIT_IS(name, "authorization");
   case 15:
-    return name_is(name, n, "x-amzn-trace-id");
+    return LIT_IS(name, "x-amzn-trace-id");
   case 17:
-    return name_is(name, n, "transfer-encoding");
+    return LIT_IS(name, "transfer-encoding");
   case 20:
-    return (j->token && name_is(name, n, "x-amz-security-token")) ||
-           (j->body_header && name_is(name, n, "x-amz-content-sha256"));
+    return (j->token && LIT_IS(name, "x-amz-security-token")) ||
+           (j->body_header && LIT_IS(name, "x-amz-content-sha256"));
   default:
     return 0;
   }
@@ -744,11 +653,19 @@ static const unsigned char wsclass[256] = {
 };
 
 /* No whitespace at all (nor a fold): the common case, which is already
- * canonical and is copied as it is. */
+ * canonical and is copied as it is. Eight bytes at a time first: a word
+ * with no byte below 0x21 holds no whitespace (the bit trick flags every
+ * word that has one; the byte loop then decides). */
 static int value_is_canonical(const char *v, size_t n)
 {
-  size_t i;
-  for (i = 0; i < n; i++)
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    uint64_t x;
+    memcpy(&x, v + i, 8);
+    if ((x - 0x2121212121212121u) & ~x & 0x8080808080808080u)
+      break;
+  }
+  for (; i < n; i++)
     if (wsclass[(unsigned char)v[i]])
       return 0;
   return 1;
@@ -798,21 +715,37 @@ static char *put_value(char *o, const char *v, size_t n, int clean)
 /* The signed headers: the message's (minus the skipped ones) and those
  * the signer adds (Host when missing, X-Amz-Date, X-Amz-Security-Token,
  * x-amz-content-sha256), sorted by lower-case name, duplicates in order.
- * ents has room for the message's count + 4. Returns how many. */
-static size_t collect_headers(const job *j, hent *ents)
+ * The message's names are lowered once, into names. ents has room for the
+ * message's count + 4; *out receives how many. */
+static kms_status collect_headers(const job *j, kms_buf *names, hent *ents,
+                                  size_t *out)
 {
-  size_t count = kms_http_header_count(j->msg), n = 0, i;
+  size_t count = kms_http_header_count(j->msg), n = 0, i, k, total = 0;
   int have_host = 0;
+  char *o;
 
   for (i = 0; i < count; i++) {
-    hent *e = &ents[n];
+    hent *e = &ents[i];
     kmsi_http_header_n(j->msg, i, &e->name, &e->nlen, &e->value, &e->vlen);
-    if (skipped_header(j, e->name, e->nlen))
+    total += e->nlen;
+  }
+  kmsi_buf_reset(names);
+  if (kmsi_buf_reserve(names, total) != KMS_OK)
+    return KMS_ERR_NOMEM;
+  o = names->data;
+  for (i = 0; i < count; i++) {
+    hent e = ents[i];
+    for (k = 0; k < e.nlen; k++)
+      o[k] = (char)lower_c((unsigned char)e.name[k]);
+    e.name = o;
+    o += e.nlen;
+    if (skipped_header(j, e.name, e.nlen))
       continue;
-    if (e->nlen == 4 && name_is(e->name, 4, "host"))
+    if (e.nlen == 4 && LIT_IS(e.name, "host"))
       have_host = 1;
-    e->clean = 0;
-    e->idx = n++;
+    e.clean = 0;
+    e.idx = n;
+    ents[n++] = e;
   }
 #define ADD(nm, val, vl, cl)                                              \
   do {                                                                    \
@@ -837,26 +770,20 @@ static size_t collect_headers(const job *j, hent *ents)
   }
 #undef ADD
   sort_headers(ents, n);
-  return n;
+  *out = n;
+  return KMS_OK;
 }
 
 static int same_name(const hent *a, const hent *b)
 {
-  size_t k;
-  if (a->nlen != b->nlen)
-    return 0;
-  for (k = 0; k < a->nlen; k++)
-    if (lower_c((unsigned char)a->name[k]) !=
-        lower_c((unsigned char)b->name[k]))
-      return 0;
-  return 1;
+  return a->nlen == b->nlen && memcmp(a->name, b->name, a->nlen) == 0;
 }
 
 /* SignedHeaders: the distinct lower-case names joined with ';'. */
 static kms_status put_signed_headers(kms_buf *sh, const hent *ents,
                                      size_t n)
 {
-  size_t i, k, need = n;
+  size_t i, need = n;
   char *o;
 
   for (i = 0; i < n; i++)
@@ -869,26 +796,24 @@ static kms_status put_signed_headers(kms_buf *sh, const hent *ents,
       continue;
     if (i > 0)
       *o++ = ';';
-    for (k = 0; k < ents[i].nlen; k++)
-      *o++ = (char)lower_c((unsigned char)ents[i].name[k]);
+    memcpy(o, ents[i].name, ents[i].nlen);
+    o += ents[i].nlen;
   }
   sh->len = (size_t)(o - sh->data);
   sh->data[sh->len] = '\0';
   return KMS_OK;
 }
 
-/* CanonicalHeaders: "name:value\n" per distinct name, repeated names'
- * values joined with ','; then the empty line. The lower-case names are
- * taken from the SignedHeaders list sh, which has them in this order. */
-static kms_status put_canonical_headers(kms_buf *b, const kms_buf *sh,
-                                        const hent *ents, size_t n)
+/* CanonicalHeaders: "name:value\n" per distinct lower-case name, repeated
+ * names' values joined with ','; then the empty line. */
+static kms_status put_canonical_headers(kms_buf *b, const hent *ents,
+                                        size_t n)
 {
-  size_t i, need = 1 + sh->len + n;
-  const char *nm = sh->data;
+  size_t i, need = 1 + n;
   char *o;
 
   for (i = 0; i < n; i++)
-    need += ents[i].vlen + 1;
+    need += ents[i].nlen + 1 + ents[i].vlen + 1;
   if (kmsi_buf_reserve(b, need) != KMS_OK)
     return KMS_ERR_NOMEM;
   o = b->data + b->len;
@@ -896,13 +821,10 @@ static kms_status put_canonical_headers(kms_buf *b, const kms_buf *sh,
     if (i > 0 && same_name(&ents[i], &ents[i - 1])) {
       *o++ = ',';
     } else {
-      if (i > 0) {
+      if (i > 0)
         *o++ = '\n';
-        nm++; /* the ';' */
-      }
-      memcpy(o, nm, ents[i].nlen);
+      memcpy(o, ents[i].name, ents[i].nlen);
       o += ents[i].nlen;
-      nm += ents[i].nlen;
       *o++ = ':';
     }
     o = put_value(o, ents[i].value, ents[i].vlen, ents[i].clean);
@@ -977,7 +899,8 @@ static kms_status check_query(const job *j, kms_error *err)
   return KMS_OK;
 }
 
-/* Tasks 1 and 2. Fills sc->creq (canonical request), sc->sh (signed
+/* Tasks 1 and 2. c is the signer's saved hashing state, or NULL. Fills
+ * sc->creq (canonical request), sc->sh (signed
  * headers), sc->qry (query mode: the signed X-Amz-* parameters) and
  * sc->sts (string to sign). Buffers are reserved once and written in
  * place: this runs on every request. */
@@ -991,7 +914,7 @@ static kms_status canonicalize(job *j, crypto *c, scratch *sc,
   kms_status st;
   char *o;
 
-  scratch_reset(sc);
+  /* sc is empty: fresh, or reset at the end of the last kms_sign. */
   if (max > STACK_ENTRIES) {
     ents = kmsi_malloc(j->a, max * sizeof *ents);
     if (!ents)
@@ -1000,9 +923,7 @@ static kms_status canonicalize(job *j, crypto *c, scratch *sc,
 
   /* The payload hash: SHA-256 of the body (of "" when there is none). */
   s = kms_http_body(j->msg, &len);
-  st = sha256(c, s, len, digest, err);
-  if (st != KMS_OK)
-    goto cleanup;
+  kmsi_sha256(s, len, digest);
   to_hex(digest, SHA256_LEN, j->payload_hash);
 
   /* Task 1: CanonicalRequest =
@@ -1010,8 +931,9 @@ static kms_status canonicalize(job *j, crypto *c, scratch *sc,
    *   CanonicalHeaders '\n' SignedHeaders '\n' HexEncode(Hash(Payload))
    * The signed headers are listed first: the query mode's
    * X-Amz-SignedHeaders parameter needs them. */
-  n = collect_headers(j, ents);
-  st = put_signed_headers(&sc->sh, ents, n);
+  st = collect_headers(j, &sc->names, ents, &n);
+  if (st == KMS_OK)
+    st = put_signed_headers(&sc->sh, ents, n);
   if (st == KMS_OK && j->query)
     st = build_query_params(j, sc);
   /* HTTPRequestMethod '\n' */
@@ -1043,7 +965,7 @@ static kms_status canonicalize(job *j, crypto *c, scratch *sc,
   st = kmsi_buf_putc(&sc->creq, '\n');
   /* CanonicalHeaders (each "name:value\n", then the empty line) */
   if (st == KMS_OK)
-    st = put_canonical_headers(&sc->creq, &sc->sh, ents, n);
+    st = put_canonical_headers(&sc->creq, ents, n);
   /* SignedHeaders '\n' HexEncode(Hash(RequestPayload)) */
   if (st == KMS_OK)
     st = kmsi_buf_reserve(&sc->creq, sc->sh.len + 1 + 2 * SHA256_LEN);
@@ -1058,9 +980,7 @@ static kms_status canonicalize(job *j, crypto *c, scratch *sc,
 
   /* Task 2: StringToSign = Algorithm '\n' RequestDateTime '\n'
    *   CredentialScope '\n' HexEncode(Hash(CanonicalRequest)) */
-  st = sha256_creq(c, sc->creq.data, sc->creq.len, digest, err);
-  if (st != KMS_OK)
-    goto cleanup;
+  sha256_creq(c, sc->creq.data, sc->creq.len, digest);
   st = kmsi_buf_reserve(&sc->sts, sizeof ALGORITHM + 17 + j->scope_len + 1 +
                                       2 * SHA256_LEN);
   if (st != KMS_OK)
@@ -1093,15 +1013,16 @@ cleanup:
  * ===================================================================== */
 
 /* kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region),
- * service), "aws4_request"). Every intermediate key is wiped. */
-static kms_status derive_key(const job *j, crypto *c,
-                             unsigned char out[SHA256_LEN], kms_error *err)
+ * service), "aws4_request"), reduced to its HMAC states in *out. Every
+ * intermediate key is wiped. KMS_ERR_NOMEM only for a secret too long
+ * for the stack buffer. */
+static kms_status derive_key(const job *j, kmsi_hmac_key *out,
+                             kms_error *err)
 {
   unsigned char stack_k[4 + CACHE_FIELD], *k = stack_k;
-  unsigned char k1[SHA256_LEN], k2[SHA256_LEN];
+  unsigned char kd[SHA256_LEN];
   size_t slen;
   const char *secret = kmsi_credentials_secret(j->cred, &slen);
-  kms_status st = KMS_OK;
 
   if (4 + slen > sizeof stack_k) {
     k = kmsi_malloc(j->a, 4 + slen);
@@ -1110,20 +1031,17 @@ static kms_status derive_key(const job *j, crypto *c,
   }
   memcpy(k, "AWS4", 4);
   memcpy(k + 4, secret, slen);
-  /* kDate, kRegion, kService, kSigning */
-  st = hmac(c, k, 4 + slen, j->amz_date, 8, k1, err);
-  if (st == KMS_OK)
-    st = hmac(c, k1, SHA256_LEN, j->p->region, j->region_len, k2, err);
-  if (st == KMS_OK)
-    st = hmac(c, k2, SHA256_LEN, j->p->service, j->service_len, k1, err);
-  if (st == KMS_OK)
-    st = hmac(c, k1, SHA256_LEN, "aws4_request", 12, out, err);
+  /* kDate, kRegion, kService, kSigning (each overwrites the last) */
+  kmsi_hmac_sha256(k, 4 + slen, j->amz_date, 8, kd);
+  kmsi_hmac_sha256(kd, SHA256_LEN, j->p->region, j->region_len, kd);
+  kmsi_hmac_sha256(kd, SHA256_LEN, j->p->service, j->service_len, kd);
+  kmsi_hmac_sha256(kd, SHA256_LEN, "aws4_request", 12, kd);
+  kmsi_hmac_sha256_init(out, kd, SHA256_LEN);
   kmsi_wipe(k, 4 + slen);
   if (k != stack_k)
     kmsi_free(j->a, k, 4 + slen);
-  kmsi_wipe(k1, sizeof k1);
-  kmsi_wipe(k2, sizeof k2);
-  return st;
+  kmsi_wipe(kd, sizeof kd);
+  return KMS_OK;
 }
 
 /* Equality without a data-dependent branch (the secret is compared). */
@@ -1156,46 +1074,46 @@ static int entry_matches(const cache_entry *e, const job *j,
 }
 
 /* The signing key for the job's (access key, secret, date, region,
- * service). With a signer it comes from the cache, or is derived into
- * the least recently used slot (the evicted entry is wiped first), and
- * *keyed receives that slot's HMAC context, keyed with it, for Task 4.
- * Without a signer, or for ids and secrets too long for a slot, the key
- * is derived into out every time and *keyed is NULL. */
-static kms_status signing_key(kms_signer *s, const job *j, crypto *c,
-                              unsigned char out[SHA256_LEN],
-                              EVP_MAC_CTX **keyed, kms_error *err)
+ * service), as HMAC states: *key points to them. With a signer they come
+ * from the cache, or are derived into the least recently used slot (the
+ * evicted entry's secret is wiped first; every other field is
+ * overwritten). Without a signer, or for ids and secrets too long for a
+ * slot, they are derived into *own every time (the caller wipes it). */
+static kms_status signing_key(kms_signer *s, const job *j,
+                              kmsi_hmac_key *own, const kmsi_hmac_key **key,
+                              kms_error *err)
 {
   size_t slen, i, v = 0;
   const char *secret = kmsi_credentials_secret(j->cred, &slen);
   cache_entry *e;
   kms_status st;
 
-  *keyed = NULL;
+  *key = NULL;
   if (!s || slen > CACHE_FIELD || j->akid_len > CACHE_FIELD) {
     if (s)
       s->derivations++;
-    return derive_key(j, c, out, err);
+    st = derive_key(j, own, err);
+    if (st == KMS_OK)
+      *key = own;
+    return st;
   }
   for (i = 0; i < CACHE_SLOTS; i++) {
     e = &s->cache[i];
     if (entry_matches(e, j, secret, slen)) {
       e->last_use = ++s->clock;
-      *keyed = c->slot[i];
+      *key = &e->key;
       return KMS_OK;
     }
     if (e->last_use < s->cache[v].last_use)
       v = i;
   }
   e = &s->cache[v];
-  kmsi_wipe(e, sizeof *e);
+  kmsi_wipe(e->secret, e->secret_len);
+  e->last_use = 0;
   s->derivations++;
-  st = derive_key(j, c, e->key, err);
-  if (st == KMS_OK && !EVP_MAC_init(c->slot[v], e->key, SHA256_LEN, NULL))
-    st = kmsi_error_openssl(err, "sigv4: hmac");
-  if (st != KMS_OK) {
-    kmsi_wipe(e, sizeof *e);
+  st = derive_key(j, &e->key, err); /* cannot fail: slen <= CACHE_FIELD */
+  if (st != KMS_OK)
     return st;
-  }
   memcpy(e->date, j->amz_date, 8);
   e->akid_len = (unsigned char)j->akid_len;
   e->secret_len = (unsigned char)slen;
@@ -1206,7 +1124,7 @@ static kms_status signing_key(kms_signer *s, const job *j, crypto *c,
   memcpy(e->region, j->p->region, j->region_len);
   memcpy(e->service, j->p->service, j->service_len);
   e->last_use = ++s->clock;
-  *keyed = c->slot[v];
+  *key = &e->key;
   return KMS_OK;
 }
 
@@ -1374,11 +1292,11 @@ kms_status kms_sign(kms_signer *s, kms_http *msg, const kms_credentials *cred,
 {
   kms_status st;
   job j;
-  crypto own_c, *c = NULL;
   scratch own_sc, *sc = NULL;
-  unsigned char key[SHA256_LEN], mac[SHA256_LEN];
+  kmsi_hmac_key own_key;
+  const kmsi_hmac_key *key = NULL;
+  unsigned char mac[SHA256_LEN];
   char sig[2 * SHA256_LEN + 1];
-  EVP_MAC_CTX *keyed = NULL;
   int have_job = 0;
 
   st = job_init(&j, msg, cred, p, err);
@@ -1392,18 +1310,13 @@ kms_status kms_sign(kms_signer *s, kms_http *msg, const kms_credentials *cred,
       goto cleanup;
   }
   if (s) {
-    c = &s->c;
     sc = &s->sc;
   } else {
-    st = crypto_init(&own_c, 0, err);
-    if (st != KMS_OK)
-      goto cleanup;
-    c = &own_c;
     sc = &own_sc;
     scratch_init(sc, j.a);
   }
 
-  st = canonicalize(&j, c, sc, err);
+  st = canonicalize(&j, s ? &s->c : NULL, sc, err);
   if (st != KMS_OK)
     goto cleanup;
   if (s && s->log) {
@@ -1411,32 +1324,26 @@ kms_status kms_sign(kms_signer *s, kms_http *msg, const kms_credentials *cred,
     log_lines(s, "string to sign", &sc->sts);
   }
 
-  /* Task 3: the signing key (or the slot context keyed with it). */
-  st = signing_key(s, &j, c, key, &keyed, err);
+  /* Task 3: the signing key (its HMAC states, cached with a signer). */
+  st = signing_key(s, &j, &own_key, &key, err);
   if (st != KMS_OK)
     goto cleanup;
   /* Task 4: signature = HexEncode(HMAC(kSigning, StringToSign)). */
-  if (keyed)
-    st = hmac_keyed(keyed, sc->sts.data, sc->sts.len, mac, err);
-  else
-    st = hmac(c, key, SHA256_LEN, sc->sts.data, sc->sts.len, mac, err);
-  if (st != KMS_OK)
-    goto cleanup;
+  kmsi_hmac_sha256_keyed(key, sc->sts.data, sc->sts.len, mac);
   to_hex(mac, SHA256_LEN, sig);
 
   st = apply(&j, msg, sc, sig, err);
 cleanup:
   if (st != KMS_OK && have_job)
     strip_signature(msg, &j);
-  kmsi_wipe(key, sizeof key);
+  if (key == &own_key)
+    kmsi_wipe(&own_key, sizeof own_key);
   kmsi_wipe(mac, sizeof mac);
   kmsi_wipe(sig, sizeof sig);
   if (sc == &own_sc)
     scratch_free(sc);
   else if (sc)
     scratch_reset(sc);
-  if (c == &own_c)
-    crypto_free(c);
   return st;
 }
 
@@ -1450,9 +1357,7 @@ kms_status kms_sign_debug(const kms_http *msg, const kms_credentials *cred,
 {
   kms_status st;
   job j;
-  crypto c;
   scratch sc;
-  int have_c = 0;
 
   if (canonical_request)
     kmsi_buf_init(canonical_request, NULL, 1);
@@ -1473,11 +1378,7 @@ kms_status kms_sign_debug(const kms_http *msg, const kms_credentials *cred,
     if (st != KMS_OK)
       goto cleanup;
   }
-  st = crypto_init(&c, 0, err);
-  if (st != KMS_OK)
-    goto cleanup;
-  have_c = 1;
-  st = canonicalize(&j, &c, &sc, err);
+  st = canonicalize(&j, NULL, &sc, err);
   if (st != KMS_OK)
     goto cleanup;
   /* Hand the scratch buffers over instead of copying them. */
@@ -1487,8 +1388,6 @@ kms_status kms_sign_debug(const kms_http *msg, const kms_credentials *cred,
   kmsi_buf_init(&sc.sts, j.a, 1);
 cleanup:
   scratch_free(&sc);
-  if (have_c)
-    crypto_free(&c);
   return st;
 }
 

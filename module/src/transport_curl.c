@@ -17,6 +17,11 @@
 #define MAX_RESPONSE_BYTES (16u * 1024 * 1024)
 /* How long curl_multi_poll may sleep when no read timeout is pending. */
 #define POLL_MS 1000
+/* Headers of one request: at most this many, in at most this many bytes
+ * (a signed KMS request has 9 in well under 1 KB; a session token can be
+ * a few KB). */
+#define MAX_HEADERS 64
+#define ARENA_BYTES 32768
 
 struct kmsi_curl {
   kmsi_allocator a;
@@ -27,6 +32,13 @@ struct kmsi_curl {
   char *ca;                   /* the CA file currently set on the handle */
   int ca_set;
   char errbuf[CURL_ERROR_SIZE];
+  /* The request's header list, built without allocating: nodes and lines
+   * live here (curl only reads the list) and the lines are wiped after
+   * each transfer, as they hold Authorization and the session token. */
+  struct curl_slist nodes[MAX_HEADERS + 5];
+  char arena[ARENA_BYTES];
+  size_t arena_used;
+  size_t nnodes;
   /* Per transfer. */
   kms_http_response *resp;
   kms_status cb_status;       /* a callback's failure (NOMEM, too large) */
@@ -179,46 +191,54 @@ static int header_rank(const char *name)
   return -1;
 }
 
-/* Wipes every line (Authorization, X-Amz-Security-Token) before curl
- * frees the list. */
-static void slist_free_wiped(struct curl_slist *l)
+/* Appends a line, the concatenation of a, b and c, to the list in t's
+ * arena. */
+static int list_add(kmsi_curl *t, const char *a, size_t al, const char *b,
+                    size_t bl, const char *c, size_t cl)
 {
-  struct curl_slist *it;
-  for (it = l; it; it = it->next)
-    if (it->data)
-      kmsi_wipe(it->data, strlen(it->data));
-  curl_slist_free_all(l);
-}
+  struct curl_slist *n;
+  char *line;
 
-/* Appends a line as it is ("Accept:" removes curl's own header). */
-static int slist_raw(struct curl_slist **l, const char *line)
-{
-  struct curl_slist *n = curl_slist_append(*l, line);
-  if (!n)
+  if (t->nnodes >= sizeof t->nodes / sizeof t->nodes[0] ||
+      al + bl + cl + 1 > sizeof t->arena - t->arena_used)
     return 0;
-  *l = n;
+  line = t->arena + t->arena_used;
+  memcpy(line, a, al);
+  memcpy(line + al, b, bl);
+  memcpy(line + al + bl, c, cl);
+  line[al + bl + cl] = '\0';
+  t->arena_used += al + bl + cl + 1;
+  n = &t->nodes[t->nnodes];
+  n->data = line;
+  n->next = NULL;
+  if (t->nnodes)
+    t->nodes[t->nnodes - 1].next = n;
+  t->nnodes++;
   return 1;
 }
 
-/* Appends "name: value" ("name;" for an empty value, curl's way of
- * sending an empty header). */
-static int slist_add(struct curl_slist **l, const char *name,
-                     const char *value)
+/* "name: value", or "name;" for an empty value (curl's way of sending an
+ * empty header). */
+static int header_add(kmsi_curl *t, const char *name, const char *value)
 {
-  char line[8192];
-  int len, ok;
+  size_t vl = strlen(value);
+  if (!vl)
+    return list_add(t, name, strlen(name), ";", 1, "", 0);
+  return list_add(t, name, strlen(name), ": ", 2, value, vl);
+}
 
-  if (*value)
-    len = snprintf(line, sizeof line, "%s: %s", name, value);
-  else
-    len = snprintf(line, sizeof line, "%s;", name);
-  if (len < 0 || (size_t)len >= sizeof line) {
-    kmsi_wipe(line, sizeof line);
-    return 0;
-  }
-  ok = slist_raw(l, line);
-  kmsi_wipe(line, (size_t)len);
-  return ok;
+/* A raw line ("Accept:" removes curl's own header). */
+static int raw_add(kmsi_curl *t, const char *line)
+{
+  return list_add(t, line, strlen(line), "", 0, "", 0);
+}
+
+/* Forgets the list, wiping its lines. */
+static void list_clear(kmsi_curl *t)
+{
+  kmsi_wipe(t->arena, t->arena_used);
+  t->arena_used = 0;
+  t->nnodes = 0;
 }
 
 /* The header list in the AWS CLI's order: the message's headers sorted by
@@ -226,38 +246,38 @@ static int slist_add(struct curl_slist **l, const char *name,
  * one it followed), plus Accept-Encoding: identity, User-Agent and
  * Content-Length when the message lacks them, and the removal of curl's
  * own Accept and Expect. */
-#define MAX_HEADERS 64
-
-static kms_status build_headers(const kms_http *req, int has_body,
-                                size_t body_len, struct curl_slist **out)
+static kms_status build_headers(kmsi_curl *t, const kms_http *req,
+                                int has_body, size_t body_len)
 {
-  struct curl_slist *l = NULL;
   const char *names[MAX_HEADERS + 3], *values[MAX_HEADERS + 3];
   int ranks[MAX_HEADERS + 3];
   char num[32];
   size_t i, j, n = 0, count = kms_http_header_count(req);
-  int prev = 0, ok = 1;
+  int prev = 0, ok = 1, r, have_ae = 0, have_ua = 0, have_cl = 0;
 
+  list_clear(t);
   if (count > MAX_HEADERS)
     return KMS_ERR_INVALID_ARG;
   for (i = 0; i < count; i++) {
     if (!kms_http_header_at(req, i, &names[n], &values[n]))
       break;
-    ranks[n] = header_rank(names[n]);
-    if (ranks[n] < 0)
-      ranks[n] = prev;
+    r = header_rank(names[n]);
+    have_ae |= r == 1;
+    have_ua |= r == 4;
+    have_cl |= r == 8;
+    ranks[n] = r < 0 ? prev : r;
     prev = ranks[n];
     n++;
   }
-  if (!kms_http_header(req, "Accept-Encoding")) {
+  if (!have_ae) {
     names[n] = "Accept-Encoding", values[n] = "identity";
     ranks[n++] = 1;
   }
-  if (!kms_http_header(req, "User-Agent")) {
+  if (!have_ua) {
     names[n] = "User-Agent", values[n] = "kmscks/" KMS_VERSION_STRING;
     ranks[n++] = 4;
   }
-  if (has_body && !kms_http_header(req, "Content-Length")) {
+  if (has_body && !have_cl) {
     snprintf(num, sizeof num, "%zu", body_len);
     names[n] = "Content-Length", values[n] = num;
     ranks[n++] = 8;
@@ -268,16 +288,15 @@ static kms_status build_headers(const kms_http *req, int has_body,
     for (j = 0; j < n; j++)
       if (names[j] && (best == n || ranks[j] < ranks[best]))
         best = j;
-    ok = slist_add(&l, names[best], values[best]);
+    ok = header_add(t, names[best], values[best]);
     names[best] = NULL;
   }
   if (ok)
-    ok = slist_raw(&l, "Accept:") && slist_raw(&l, "Expect:");
+    ok = raw_add(t, "Accept:") && raw_add(t, "Expect:");
   if (!ok) {
-    slist_free_wiped(l);
-    return KMS_ERR_NOMEM;
+    list_clear(t);
+    return KMS_ERR_INVALID_ARG;
   }
-  *out = l;
   return KMS_OK;
 }
 /* }===== */
@@ -475,7 +494,6 @@ kms_status kmsi_curl_send(void *ud, const kms_http *req,
 {
   kmsi_curl *t = ud;
   kms_status result = KMS_ERR_INVALID_ARG;
-  struct curl_slist *hdrs = NULL;
   const char *url, *method, *body;
   size_t body_len = 0;
   int has_body, read_to = 0, connected = 0;
@@ -506,13 +524,10 @@ kms_status kmsi_curl_send(void *ud, const kms_http *req,
                         "[Errno %d] %s", url, e, strerror(e));
     goto cleanup;
   }
-  result = build_headers(req, has_body, body_len, &hdrs);
+  result = build_headers(t, req, has_body, body_len);
   if (result != KMS_OK) {
-    if (result == KMS_ERR_NOMEM)
-      kmsi_error(err, result, "transport: out of memory");
-    else
-      kmsi_error(err, result, "transport: more than %d headers",
-                 MAX_HEADERS);
+    kmsi_error(err, result, "transport: more than %d headers or %d bytes "
+               "of headers", MAX_HEADERS, ARENA_BYTES);
     goto cleanup;
   }
   if (curl_easy_setopt(t->easy, CURLOPT_URL, url) != CURLE_OK) {
@@ -520,7 +535,7 @@ kms_status kmsi_curl_send(void *ud, const kms_http *req,
     goto cleanup;
   }
   set_method(t->easy, method, body, body_len);
-  curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, hdrs);
+  curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, t->nodes);
   /* 0 means none; curl then applies its own 300 s connect limit. */
   curl_easy_setopt(t->easy, CURLOPT_CONNECTTIMEOUT_MS,
                    opts ? opts->connect_timeout_ms : 0L);
@@ -585,8 +600,8 @@ cleanup:
     curl_easy_setopt(t->easy, CURLOPT_HTTPHEADER, (struct curl_slist *)NULL);
     curl_easy_setopt(t->easy, CURLOPT_POSTFIELDS, (char *)NULL);
     t->resp = NULL;
+    list_clear(t);
   }
-  slist_free_wiped(hdrs);
   return result;
 }
 /* }===== */

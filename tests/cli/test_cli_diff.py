@@ -322,6 +322,32 @@ case("no_sign_request", ["--custom-key-store-id", HSM, "--no-sign-request"],
      env={"AWS_ACCESS_KEY_ID": None, "AWS_SECRET_ACCESS_KEY": None})
 # }=====
 
+case("profile_output_setting", ["--custom-key-store-id", HSM, "--query",
+                                 "{a: `1`, b: `[1, 2]`}"],
+     files={".aws/config": "[default]\noutput = text\n"})
+case("profile_output_option_wins", ["--custom-key-store-id", HSM, "--query",
+                                    "{a: `1`}", "--output", "json"],
+     files={".aws/config": "[default]\noutput = table\n"})
+# }=====
+
+# {===== --debug: stdout as the AWS CLI's, no secret on stderr =====
+case("debug_password_and_token", ["--custom-key-store-id", HSM,
+                                  "--key-store-password", "PWSECRET123",
+                                  "--debug"],
+     env={"AWS_ACCESS_KEY_ID": "AKIDTOKEN", "AWS_SESSION_TOKEN": TOKEN},
+     setup=add_token_credentials)
+case("debug_credential", ["--custom-key-store-id", XKS, "--debug",
+                          "--xks-proxy-authentication-credential", CRED])
+case("debug_input_json", ["--debug", "--cli-input-json",
+                          '{"CustomKeyStoreId": "%s", "KeyStorePassword": '
+                          '"ExamplePassword"}' % HSM])
+case("debug_retries", ["--custom-key-store-id", HSM, "--debug",
+                       "--key-store-password", "file://pw.txt"],
+     files={"pw.txt": "PWSECRET123"},
+     faults=[{"kind": "status", "status": 503, "count": 2}],
+     env={"AWS_MAX_ATTEMPTS": "2"})
+# }=====
+
 # {===== endpoints =====
 case("endpoint_path_prefix", ["--custom-key-store-id", HSM,
                               "--endpoint-url", "{url}/prefix"],
@@ -378,6 +404,21 @@ case("retry_mode_legacy", ["--custom-key-store-id", HSM],
      env={"AWS_RETRY_MODE": "legacy"})
 case("adaptive_mode", ["--custom-key-store-id", HSM],
      faults=[{"kind": "throttle"}], env={"AWS_RETRY_MODE": "adaptive"})
+case("response_200_not_json", ["--custom-key-store-id", HSM],
+     faults=[{"kind": "malformed", "body": "this is not JSON"}])
+case("response_200_empty", ["--custom-key-store-id", HSM, "--output",
+                            "text"],
+     faults=[{"kind": "status", "status": 200, "body": ""}])
+case("response_200_extra_field", ["--custom-key-store-id", HSM, "--query",
+                                  "Unexpected"],
+     faults=[{"kind": "status", "status": 200,
+              "json": {"Unexpected": "field"}}])
+case("response_301_not_followed", ["--custom-key-store-id", HSM],
+     faults=[{"kind": "status", "status": 301, "body": "",
+              "headers": {"Location": "http://127.0.0.1:1/"}}])
+case("response_truncated", ["--custom-key-store-id", HSM],
+     faults=[{"kind": "truncated", "body": "{", "count": 2}],
+     env={"AWS_MAX_ATTEMPTS": "2"})
 case("connection_dropped", ["--custom-key-store-id", HSM],
      faults=[{"kind": "drop", "count": 2}], env={"AWS_MAX_ATTEMPTS": "2"})
 case("read_timeout", ["--custom-key-store-id", HSM,

@@ -103,6 +103,7 @@ case("describe/connect/disconnect: bodies", function()
   assert(d:operation() == "DescribeCustomKeyStores")
   local all = assert(kms.describe_custom_key_stores.build{})
   assert(all:json() == "{}", all:json())
+  assert(kms.describe_custom_key_stores.build():json() == "{}")   -- params optional
   local c = assert(kms.connect_custom_key_store.build{ CustomKeyStoreId = STORE })
   assert(c:json() == '{"CustomKeyStoreId": "cks-1234567890abcdef0"}')
   assert(c:operation() == "ConnectCustomKeyStore")

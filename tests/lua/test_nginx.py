@@ -201,6 +201,17 @@ def main():
             assert reqs[0]["body"] == '{"CustomKeyStoreId": "%s"}' % STORE
         r.case("connect through kms.resty", connect)
 
+        def keepalive():
+            emu.clear_requests()
+            for _ in range(3):
+                st, body, _ = hostlib.get(base + "/kms/stores")
+                assert st == 200, (st, body)
+            reqs = emu.requests(operation="DescribeCustomKeyStores")
+            clients = set(q["client"] for q in reqs)
+            print("# 3 requests over %d connection(s)" % len(clients))
+            assert len(reqs) == 3 and len(clients) == 1, clients
+        r.case("the keepalive pool reuses the TLS connection", keepalive)
+
         rc = nginx.stop(signal.SIGQUIT)
         nginx = None
         r.check("nginx stops on SIGQUIT with status 0", rc == 0, "rc=%s" % rc)

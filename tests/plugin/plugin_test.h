@@ -41,14 +41,14 @@ static pthread_mutex_t t_lock = PTHREAD_MUTEX_INITIALIZER;
              (e).code, (e).code_name, (e).message, (int)(c), (sub));     \
   } while (0)
 
-static int t_summary(void)
+static inline int t_summary(void)
 {
   printf("%d passed, %d failed\n", t_passed, t_failed);
   return t_failed ? 1 : 0;
 }
 
 /* dlopens path and returns its entry point (NULL on failure, printed). */
-static kms_plugin_entry_fn t_load(const char *path, void **dl)
+static inline kms_plugin_entry_fn t_load(const char *path, void **dl)
 {
   kms_plugin_entry_fn entry = NULL;
   *dl = dlopen(path, RTLD_NOW | RTLD_LOCAL);
@@ -69,7 +69,7 @@ typedef struct t_counter {
   long calls;
 } t_counter;
 
-static void *t_count_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+static inline void *t_count_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
   t_counter *c = ud;
   void *p;
@@ -94,7 +94,7 @@ static void *t_count_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 }
 
 /* Number of threads of this process (/proc/self/status Threads:). */
-static int t_threads(void)
+static inline int t_threads(void)
 {
   char line[256];
   int n = -1;
@@ -109,7 +109,7 @@ static int t_threads(void)
 }
 
 /* 1 when a mapping of this process has name in its path. */
-static int t_mapped(const char *name)
+static inline int t_mapped(const char *name)
 {
   char line[1024];
   int found = 0;

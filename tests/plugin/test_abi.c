@@ -576,7 +576,7 @@ static void test_sign(void)
   OK(a && strstr(a, "\"method\":\"POST\"") &&
      strstr(a, "\"url\":\"http://127.0.0.1:9/\"") &&
      strstr(a, "[\"X-Amz-Target\",\"TrentService.UpdateCustomKeyStore\"]") &&
-     strstr(a, "Credential=AKIDEXAMPLE/20261117/us-east-1/kms/aws4_request")
+     strstr(a, "Credential=AKIDEXAMPLE/20261118/us-east-1/kms/aws4_request")
      && strstr(a, "\"body\":\"{\\\"CustomKeyStoreId\\\""),
      "... method, url, headers, body: %.300s", a ? a : "NULL");
   OK(a && strstr(a, XKS_SECRET), "... the body carries the secret to send");
