@@ -106,9 +106,10 @@ cleanup:
 
 /* "Parameter validation failed:" with one line per problem: the type
  * errors found while building, then the core's error-level problems.
- * Warnings only go to the trace. Returns 0 when the request may go. */
+ * Warnings ("noop") go to the trace, and to stderr for a dry run, whose
+ * point is to show them. Returns 0 when the request may go. */
 static int validate(const kms_request *req, const cli_buf *problems,
-                    int document_refused)
+                    int document_refused, int show_warnings)
 {
   kms_problems *ps = NULL;
   kms_error err;
@@ -134,8 +135,11 @@ static int validate(const kms_request *req, const cli_buf *problems,
       if (p->severity == KMS_SEVERITY_ERROR) {
         cli_buf_printf(&msg, "%s\n", p->message);
         errors++;
-      } else
+      } else if (show_warnings) {
+        fprintf(stderr, "kmscks: warning: %s\n", p->message);
+      } else {
         cli_trace("warning (%s): %s", p->code, p->message);
+      }
     }
   }
   if (errors > 0) {
@@ -250,7 +254,7 @@ static int run_command(const cli_args *a)
   }
   /* 6. validation: botocore's and the stricter rules */
   trace_body(req);
-  rc = validate(req, &problems, refused);
+  rc = validate(req, &problems, refused, a->given[CLI_OPT_DRY_RUN] > 0);
   if (rc != CLI_EXIT_OK)
     goto cleanup;
   if (skeleton != NULL) {          /* "output": what the call returns */

@@ -206,12 +206,7 @@ static int differs(const char *want, const char *have)
 
 static void note(kc_diff *out, kc_field f)
 {
-  size_t n = strlen(out->changed);
-  if (out->fields & (1u << f))
-    return;
   out->fields |= 1u << f;
-  snprintf(out->changed + n, sizeof out->changed - n, "%s%s",
-           n ? ", " : "", fields[f].option);
 }
 
 kms_status kc_compute_diff(const kc_desired *d, const kc_secrets *s,
@@ -224,6 +219,7 @@ kms_status kc_compute_diff(const kc_desired *d, const kc_secrets *s,
   const char *want_conn;
   kms_status st = KMS_OK;
   int f, conn_change, cred_change = 0;
+  size_t n;
 
   memset(out, 0, sizeof *out);
   out->ctx.custom_key_store_type = kc_json_string(store, "CustomKeyStoreType");
@@ -280,11 +276,15 @@ kms_status kc_compute_diff(const kc_desired *d, const kc_secrets *s,
               KC_HASH_SIZE) != 0))
     note(out, KC_PASSWORD_FILE);
 
-  /* The request, in model order (kms_request_set encodes that way). */
+  /* The request, in model order (kms_request_set encodes that way), and
+   * the list of options that differ, in the same order. */
   for (f = 0; st == KMS_OK && f < KC__COUNT; f++) {
     if (!(out->fields & (1u << f)))
       continue;
     out->count++;
+    n = strlen(out->changed);
+    snprintf(out->changed + n, sizeof out->changed - n, "%s%s",
+             n ? ", " : "", fields[f].option);
     if (is_file_field((kc_field)f))
       st = set(req, fields[f].member, s->value[f], s->len[f], err);
     else

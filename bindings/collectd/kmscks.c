@@ -137,7 +137,7 @@ static int kc_config_global(oconfig_item_t *ci)
   kms_error_clear(&e);
   if (kmsp_config_option(kc_cfg, ci->key, vals, ci->values_num,
                          ci->children_num, &kc_log_level, &e) != KMS_OK) {
-    ERROR("kms plugin: <Plugin kmscks>: option %s: %s", ci->key, e.message);
+    ERROR("kms plugin: <Plugin kmscks>: option %s", e.message);
     return -1;
   }
   return 0;

@@ -436,67 +436,106 @@ static const char *string_field(lua_State *L, int idx, int arg,
   return s;
 }
 
-/* Fills ctx from the options table at arg: type, state, connectivity, or
- * store = one entry of DescribeCustomKeyStores (CustomKeyStoreType,
- * ConnectionState, XksProxyConfiguration.Connectivity). The explicit
- * keys win. Returns ctx, or NULL when nothing is known. */
-static const kms_store_context *read_context(lua_State *L, int arg,
-                                             kms_store_context *ctx)
+/* The options of validate, send and sign, read in one pass. */
+typedef struct call_opts {
+  kms_store_context ctx;     /* what is known of the store */
+  time_t time;               /* sign: 0 = now */
+  int validate;              /* sign: 1 unless validate = false */
+} call_opts;
+
+#define OPT_CONTEXT 0x1      /* type, state, connectivity, store */
+#define OPT_SIGN 0x2         /* time, validate */
+
+static int key_is(const char *k, size_t len, const char *name)
 {
-  memset(ctx, 0, sizeof *ctx);
+  return strlen(name) == len && memcmp(k, name, len) == 0;
+}
+
+/* Reads the options table at arg (nil: none), raising on an unknown
+ * option or a wrong value type. The store context is type, state,
+ * connectivity, or store = one entry of DescribeCustomKeyStores
+ * (CustomKeyStoreType, ConnectionState, XksProxyConfiguration.
+ * Connectivity); the explicit keys win. Returns &o->ctx, or NULL when
+ * nothing is known of the store. Strings stay anchored by the table. */
+static const kms_store_context *read_opts(lua_State *L, int arg, int allowed,
+                                          call_opts *o)
+{
+  const char *t = NULL, *st = NULL, *conn = NULL;
+  kms_store_context *ctx = &o->ctx;
+
+  memset(o, 0, sizeof *o);
+  o->validate = 1;
   if (lua_isnoneornil(L, arg))
     return NULL;
-  lua_getfield(L, arg, "store");
-  if (!lua_isnil(L, -1)) {
-    int store = lua_gettop(L);
-    luaL_argcheck(L, lua_istable(L, store), arg,
-                  "option 'store': table expected");
-    ctx->custom_key_store_type = string_field(L, store, arg,
-                                              "CustomKeyStoreType");
-    ctx->connection_state = string_field(L, store, arg, "ConnectionState");
-    lua_getfield(L, store, "XksProxyConfiguration");
-    if (lua_istable(L, -1))
-      ctx->xks_proxy_connectivity = string_field(L, lua_gettop(L), arg,
-                                                 "Connectivity");
-    lua_pop(L, 1);
+  luaL_checktype(L, arg, LUA_TTABLE);
+  arg = lkms_absindex(L, arg);
+  lua_pushnil(L);
+  while (lua_next(L, arg)) {                      /* key, value */
+    size_t len;
+    const char *k;
+    char shown[72];
+    if (lua_type(L, -2) != LUA_TSTRING)
+      luaL_argerror(L, arg, lua_pushfstring(L, "option names must be "
+                    "strings, got %s", luaL_typename(L, -2)));
+    k = lua_tolstring(L, -2, &len);
+    if (key_is(k, len, "type") || key_is(k, len, "state") ||
+        key_is(k, len, "connectivity")) {
+      const char *v;
+      if (lua_type(L, -1) != LUA_TSTRING)
+        luaL_argerror(L, arg, lua_pushfstring(L, "option '%s': string "
+                      "expected, got %s", k, luaL_typename(L, -1)));
+      v = lua_tostring(L, -1);
+      if (k[0] == 't')
+        t = v;
+      else if (k[0] == 's')
+        st = v;
+      else
+        conn = v;
+    } else if (key_is(k, len, "store")) {
+      int store = lua_gettop(L);
+      luaL_argcheck(L, lua_istable(L, store), arg,
+                    "option 'store': table expected");
+      ctx->custom_key_store_type = string_field(L, store, arg,
+                                                "CustomKeyStoreType");
+      ctx->connection_state = string_field(L, store, arg,
+                                           "ConnectionState");
+      lua_getfield(L, store, "XksProxyConfiguration");
+      if (lua_istable(L, -1))
+        ctx->xks_proxy_connectivity = string_field(L, lua_gettop(L), arg,
+                                                   "Connectivity");
+      lua_pop(L, 1);
+    } else if ((allowed & OPT_SIGN) && key_is(k, len, "time")) {
+      lua_Number tm = lua_tonumber(L, -1);
+      luaL_argcheck(L, lua_type(L, -1) == LUA_TNUMBER && tm >= 0 &&
+                    tm < 4e12, arg,
+                    "option 'time': seconds since the epoch expected");
+      o->time = (time_t)tm;
+    } else if ((allowed & OPT_SIGN) && key_is(k, len, "validate")) {
+      luaL_argcheck(L, lua_isboolean(L, -1), arg,
+                    "option 'validate': boolean expected");
+      o->validate = lua_toboolean(L, -1);
+    } else {
+      luaL_argerror(L, arg, lua_pushfstring(L, "unknown option '%s'",
+                    lkms_printable(k, len, shown, sizeof shown)));
+    }
+    lua_pop(L, 1);                                /* key */
   }
-  lua_pop(L, 1);                                  /* anchored by opts */
-  {
-    const char *t = string_field(L, arg, arg, "type");
-    const char *s = string_field(L, arg, arg, "state");
-    const char *c = string_field(L, arg, arg, "connectivity");
-    if (t)
-      ctx->custom_key_store_type = t;
-    if (s)
-      ctx->connection_state = s;
-    if (c)
-      ctx->xks_proxy_connectivity = c;
-  }
+  if (t)
+    ctx->custom_key_store_type = t;
+  if (st)
+    ctx->connection_state = st;
+  if (conn)
+    ctx->xks_proxy_connectivity = conn;
   if (!ctx->custom_key_store_type && !ctx->connection_state &&
       !ctx->xks_proxy_connectivity)
     return NULL;
   return ctx;
 }
 
-static const char *const context_options[] = {"type", "state",
-  "connectivity", "store", NULL};
-static const char *const sign_options[] = {"type", "state", "connectivity",
-  "store", "time", "validate", NULL};
-
-/* Checks an optional options table at arg against names. */
-static void check_opts(lua_State *L, int arg, const char *const names[])
-{
-  if (lua_isnoneornil(L, arg))
-    return;
-  luaL_checktype(L, arg, LUA_TTABLE);
-  lkms_checkoptions(L, arg, names);
-}
-
 void lkms_check_context(lua_State *L, int arg)
 {
-  kms_store_context ctx;
-  check_opts(L, arg, context_options);
-  read_context(L, arg, &ctx);          /* raises on a wrong value type */
+  call_opts o;
+  read_opts(L, arg, OPT_CONTEXT, &o);  /* raises on misuse */
 }
 
 /* {=====================================================================
@@ -508,14 +547,13 @@ void lkms_check_context(lua_State *L, int arg)
 static int lkms_request_validate(lua_State *L)
 {
   lkms_request *r = check_request(L, 1);
-  kms_store_context ctx;
+  call_opts o;
   const kms_store_context *pctx;
   kms_problems *problems = NULL;
   kms_error err;
   kms_status st;
 
-  check_opts(L, 2, context_options);
-  pctx = read_context(L, 2, &ctx);
+  pctx = read_opts(L, 2, OPT_CONTEXT, &o);
   if (r->op != KMS_OP_UPDATE_CUSTOM_KEY_STORE) {
     lua_pushboolean(L, 1);                        /* checked when built */
     lua_newtable(L);
@@ -586,26 +624,32 @@ static void push_http(lua_State *L, const kms_http *msg)
   lua_createtable(L, 0, 7);                       /* t */
   lua_pushstring(L, kms_http_method(msg));
   lua_setfield(L, -2, "method");
-  lua_pushstring(L, kms_http_url(msg));
+  lua_pushlstring(L, kms_http_url(msg), strlen(kms_http_url(msg)));
   lua_setfield(L, -2, "url");
-  lua_pushstring(L, kms_http_host(msg));
+  lua_pushlstring(L, kms_http_host(msg), strlen(kms_http_host(msg)));
   lua_setfield(L, -2, "host");
-  lua_pushstring(L, kms_http_target(msg));
+  lua_pushlstring(L, kms_http_target(msg), strlen(kms_http_target(msg)));
   lua_setfield(L, -2, "target");
   lua_createtable(L, 0, (int)n);                  /* t, headers */
   lua_createtable(L, (int)n, 0);                  /* t, headers, names */
   for (i = 0; i < n; i++) {
-    const char *name, *value;
+    const char *name, *value, *prev, *pv;
+    size_t j;
+    int repeated = 0;
     if (!kms_http_header_at(msg, i, &name, &value))
       continue;
-    lua_getfield(L, -2, name);                    /* t, h, names, old */
-    if (lua_isstring(L, -1)) {                    /* a repeated header */
+    for (j = 0; j < i && !repeated; j++)
+      repeated = kms_http_header_at(msg, j, &prev, &pv) &&
+                 prev[0] == name[0] && strcmp(prev, name) == 0;
+    if (repeated) {                               /* joined, as HTTP does */
+      lua_getfield(L, -2, name);                  /* t, h, names, old */
       lua_pushfstring(L, "%s, %s", lua_tostring(L, -1), value);
       lua_setfield(L, -4, name);
       lua_pop(L, 1);
     } else {
-      lua_pop(L, 1);
-      lua_pushstring(L, value);
+      /* pushlstring: Lua 5.4's C-string cache would strcmp the long,
+       * ever-changing values (Authorization) for nothing */
+      lua_pushlstring(L, value, strlen(value));
       lua_setfield(L, -3, name);
       lua_pushstring(L, name);
       lua_rawseti(L, -2, (int)lkms_rawlen(L, -2) + 1);
@@ -629,39 +673,21 @@ static int lkms_request_sign(lua_State *L)
 {
   lkms_request *r = check_request(L, 1);
   lkms_client *c = lkms_client_check(L, 2);
-  kms_store_context ctx;
+  call_opts o;
   const kms_store_context *pctx;
-  time_t now = 0;
+  time_t now;
   kms_http *msg = NULL;
   kms_buf tmp;
   const char *body = NULL;
   size_t len = 0;
   kms_error err;
   kms_status st;
-  int validate = 1;
 
-  check_opts(L, 3, sign_options);
-  pctx = read_context(L, 3, &ctx);
-  if (lua_istable(L, 3)) {
-    lua_getfield(L, 3, "time");
-    if (!lua_isnil(L, -1)) {
-      lua_Number t = lua_tonumber(L, -1);
-      luaL_argcheck(L, lua_type(L, -1) == LUA_TNUMBER && t >= 0 && t < 4e12,
-                    3, "option 'time': seconds since the epoch expected");
-      now = (time_t)t;
-    }
-    lua_pop(L, 1);
-    lua_getfield(L, 3, "validate");
-    if (!lua_isnil(L, -1)) {
-      luaL_argcheck(L, lua_isboolean(L, -1), 3,
-                    "option 'validate': boolean expected");
-      validate = lua_toboolean(L, -1);
-    }
-    lua_pop(L, 1);
-  }
+  pctx = read_opts(L, 3, OPT_CONTEXT | OPT_SIGN, &o);
+  now = o.time;
   if (now == 0 && c->retry.skew != 0)
     now = kmsi_retry_now(&c->retry);  /* skew learned by a Lua transport */
-  if (validate) {
+  if (o.validate) {
     int n = validate_or_fail(L, r, pctx);
     if (n)
       return n;
@@ -686,15 +712,14 @@ int lkms_request_send(lua_State *L, int req_idx, int client_idx, int ctx_idx)
 {
   lkms_request *r = check_request(L, req_idx);
   lkms_client *c = lkms_client_check(L, client_idx);
-  kms_store_context ctx;
+  call_opts o;
   const kms_store_context *pctx;
   kms_buf out;
   kms_error err;
   kms_status st;
   int n;
 
-  check_opts(L, ctx_idx, context_options);
-  pctx = read_context(L, ctx_idx, &ctx);
+  pctx = read_opts(L, ctx_idx, OPT_CONTEXT, &o);
   n = validate_or_fail(L, r, pctx);
   if (n)
     return n;
@@ -751,7 +776,10 @@ static int lkms_request_json(lua_State *L)
   kms_error err;
   kms_status st;
 
-  check_opts(L, 2, names);
+  if (!lua_isnoneornil(L, 2)) {
+    luaL_checktype(L, 2, LUA_TTABLE);
+    lkms_checkoptions(L, 2, names);
+  }
   if (lua_istable(L, 2)) {
     lua_getfield(L, 2, "secrets");
     secrets = lua_toboolean(L, -1);

@@ -648,7 +648,7 @@ kms_status kms_client_call(kms_client *c, kms_operation op,
   if (result == KMS_ERR_SERVICE && kmsi_retry_exhausted(&c->retry, &call))
     kmsi_error_add_max_retries(&e, op, call.attempts - 1);
   scrub_credentials(&e, cred);
-  forget_send(c, m);
+  forget_send(c, c->msgs[op]); /* m may be NULL when signing failed */
 done:
   e.attempts = call.attempts;
   e.retryable = result != KMS_OK && kms_error_is_retryable(&e);

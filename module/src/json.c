@@ -58,10 +58,38 @@ static size_t utf8_decode(const unsigned char *s, size_t len, uint32_t *cp)
   return n;
 }
 
+#define ONES 0x0101010101010101u
+#define HIGHS 0x8080808080808080u
+
+static uint64_t load64(const unsigned char *p)
+{
+  uint64_t x;
+  memcpy(&x, p, 8);
+  return x;
+}
+
+/* The length of the leading run of ASCII bytes, eight at a time (the last
+ * word overlapping the one before): ids, names and passwords are usually
+ * ASCII throughout. */
+static size_t ascii_prefix(const unsigned char *p, size_t len)
+{
+  size_t i = 0;
+  if (len >= 8) {
+    for (; i + 8 <= len; i += 8)
+      if (load64(p + i) & HIGHS)
+        break;
+    if (i + 8 > len && !(load64(p + len - 8) & HIGHS))
+      return len;
+  }
+  while (i < len && p[i] < 0x80)
+    i++;
+  return i;
+}
+
 size_t kmsi_utf8_length(const char *s, size_t len)
 {
   const unsigned char *p = (const unsigned char *)s;
-  size_t i = 0, count = 0;
+  size_t i = ascii_prefix(p, len), count = i;
   uint32_t cp;
 
   while (i < len) {
@@ -75,7 +103,7 @@ size_t kmsi_utf8_length(const char *s, size_t len)
 int kmsi_utf8_valid(const char *s, size_t len)
 {
   const unsigned char *p = (const unsigned char *)s;
-  size_t i = 0;
+  size_t i = ascii_prefix(p, len);
   uint32_t cp;
 
   while (i < len) {
@@ -112,6 +140,37 @@ static kms_status put_u16(kms_buf *b, uint32_t unit)
  * Python strings being code points) become U+FFFD one byte at a time, the
  * same unit kmsi_utf8_length counts; the validator's "utf8" rule refuses
  * such a request before it is encoded for sending. */
+/* 1 when none of the eight bytes of x needs escaping in a JSON string:
+ * none is below 0x20, at or above 0x7f, '"' or '\\'. Each test flags
+ * every word that has such a byte (and may flag others beyond it). */
+static int plain_word(uint64_t x)
+{
+  uint64_t q = x ^ (ONES * '"'), bs = x ^ (ONES * '\\');
+  return !((((x - ONES * 0x20) & ~x) | x | (x + ONES) | ((q - ONES) & ~q) |
+            ((bs - ONES) & ~bs)) &
+           HIGHS);
+}
+
+/* The length of the leading run of bytes that go into a JSON string as
+ * they are (0x20..0x7e but '"' and '\\'): eight at a time, the last word
+ * overlapping the one before, and byte by byte from the first word that
+ * is not plain. */
+static size_t plain_prefix(const unsigned char *p, size_t len)
+{
+  size_t i = 0;
+  if (len >= 8) {
+    for (; i + 8 <= len; i += 8)
+      if (!plain_word(load64(p + i)))
+        break;
+    if (i + 8 > len && plain_word(load64(p + len - 8)))
+      return len;
+  }
+  while (i < len && p[i] >= 0x20 && p[i] <= 0x7E && p[i] != '"' &&
+         p[i] != '\\')
+    i++;
+  return i;
+}
+
 kms_status kmsi_json_put_string(kms_buf *b, const char *s, size_t len)
 {
   const unsigned char *p = (const unsigned char *)s;
@@ -121,6 +180,18 @@ kms_status kmsi_json_put_string(kms_buf *b, const char *s, size_t len)
   st = kmsi_buf_reserve(b, len + 2);
   if (st != KMS_OK)
     goto cleanup;
+  /* The usual case, nothing to escape: one copy. */
+  run = plain_prefix(p, len);
+  if (run == len) {
+    char *o = b->data + b->len;
+    o[0] = '"';
+    if (len)
+      memcpy(o + 1, s, len);
+    o[len + 1] = '"';
+    b->len += len + 2;
+    b->data[b->len] = '\0';
+    return KMS_OK;
+  }
   st = kmsi_buf_putc(b, '"');
   while (st == KMS_OK && i < len) {
     unsigned char c = p[i];
@@ -128,10 +199,7 @@ kms_status kmsi_json_put_string(kms_buf *b, const char *s, size_t len)
     size_t n;
 
     /* copy the longest run that needs no escaping in one go */
-    run = i;
-    while (run < len && p[run] >= 0x20 && p[run] <= 0x7E && p[run] != '"' &&
-           p[run] != '\\')
-      run++;
+    run = i + plain_prefix(p + i, len - i);
     if (run > i) {
       st = kmsi_buf_append(b, p + i, run - i);
       i = run;

@@ -25,6 +25,26 @@ static const char *const top_names[T__COUNT] = {
   "XksProxyAuthenticationCredential", "XksProxyConnectivity",
 };
 
+/* The keys as the encoder writes them, `, "Name": ` (the first key of an
+ * object goes without its leading ", "). */
+typedef struct key_text {
+  const char *text;
+  size_t len;
+} key_text;
+
+#define KEY(name) {", \"" name "\": ", sizeof(name) + 5}
+static const key_text top_keys[T__COUNT] = {
+  KEY("CustomKeyStoreId"), KEY("NewCustomKeyStoreName"),
+  KEY("KeyStorePassword"), KEY("CloudHsmClusterId"),
+  KEY("XksProxyUriEndpoint"), KEY("XksProxyUriPath"),
+  KEY("XksProxyVpcEndpointServiceName"),
+  KEY("XksProxyVpcEndpointServiceOwner"),
+  KEY("XksProxyAuthenticationCredential"), KEY("XksProxyConnectivity"),
+};
+static const key_text access_key_key = KEY("AccessKeyId");
+static const key_text raw_secret_key = KEY("RawSecretAccessKey");
+#undef KEY
+
 #define CREDENTIAL_NAME "XksProxyAuthenticationCredential"
 
 #define TOP_LIST                                                          \
@@ -536,21 +556,30 @@ static int request_order(const kms_request *req, int order[T__COUNT])
   return n;
 }
 
-static kms_status put_key(kms_buf *b, const char *name, int first)
+/* Appends s[0..n), growing the buffer only when the room reserved up
+ * front is gone (a value needed escaping). */
+static kms_status put_raw(kms_buf *b, const char *s, size_t n)
 {
-  kms_status st = kmsi_buf_puts(b, first ? "\"" : ", \"");
-  if (st == KMS_OK)
-    st = kmsi_buf_puts(b, name);
-  if (st == KMS_OK)
-    st = kmsi_buf_puts(b, "\": ");
-  return st;
+  if (b->cap - b->len < n + 1 && kmsi_buf_reserve(b, n) != KMS_OK)
+    return KMS_ERR_NOMEM;
+  memcpy(b->data + b->len, s, n);
+  b->len += n;
+  b->data[b->len] = '\0';
+  return KMS_OK;
+}
+
+/* `"name": `, after `, ` unless first. */
+static kms_status put_key(kms_buf *b, const char *text, size_t len,
+                          int first)
+{
+  return first ? put_raw(b, text + 2, len - 2) : put_raw(b, text, len);
 }
 
 static kms_status put_value(kms_buf *b, const kms_request *req, kms_member m,
                             int redact)
 {
   if (redact && kms_member_is_secret(m))
-    return kmsi_buf_puts(b, "\"***\"");
+    return put_raw(b, "\"***\"", 5);
   return kmsi_json_put_string(b, req->value[m], req->len[m]);
 }
 
@@ -558,28 +587,53 @@ static kms_status put_credential(kms_buf *b, const kms_request *req,
                                  int redact)
 {
   kms_member halves[2];
-  kms_status st;
+  kms_status st = KMS_OK;
   int k, first = 1;
 
   halves[0] = req->secret_first ? KMS_M_XKS_RAW_SECRET_ACCESS_KEY
                                 : KMS_M_XKS_ACCESS_KEY_ID;
   halves[1] = req->secret_first ? KMS_M_XKS_ACCESS_KEY_ID
                                 : KMS_M_XKS_RAW_SECRET_ACCESS_KEY;
-  st = kmsi_buf_putc(b, '{');
+  st = put_raw(b, "{", 1);
   for (k = 0; k < 2 && st == KMS_OK; k++) {
     kms_member m = halves[k];
     if (!req->value[m])
       continue;
-    st = put_key(b, m == KMS_M_XKS_ACCESS_KEY_ID ? "AccessKeyId"
-                                                 : "RawSecretAccessKey",
-                 first);
+    if (m == KMS_M_XKS_ACCESS_KEY_ID)
+      st = put_key(b, access_key_key.text, access_key_key.len, first);
+    else
+      st = put_key(b, raw_secret_key.text, raw_secret_key.len, first);
     if (st == KMS_OK)
       st = put_value(b, req, m, redact);
     first = 0;
   }
   if (st == KMS_OK)
-    st = kmsi_buf_putc(b, '}');
+    st = put_raw(b, "}", 1);
   return st;
+}
+
+/* The encoded size when no value needs escaping (the usual case), so the
+ * buffer is allocated once, at its final size: every key with its quotes
+ * and separators, every value with its quotes. A value that needs
+ * escaping grows the buffer as it goes. */
+static size_t plain_size(const kms_request *req, const int *order, int n)
+{
+  size_t need = 2;   /* {} */
+  int k, m;
+
+  for (k = 0; k < n; k++) {
+    int t = order[k];
+    need += top_keys[t].len;
+    if (t == T_CRED) {
+      need += 2 + access_key_key.len + raw_secret_key.len;
+      for (m = KMS_M_XKS_ACCESS_KEY_ID; m <= KMS_M_XKS_RAW_SECRET_ACCESS_KEY;
+           m++)
+        need += req->len[m] + 2;
+    } else {
+      need += req->len[top_member(t)] + 2;
+    }
+  }
+  return need;
 }
 
 static kms_status encode(const kms_request *req, kms_buf *out, int redact,
@@ -597,10 +651,12 @@ static kms_status encode(const kms_request *req, kms_buf *out, int redact,
   }
   kmsi_buf_init(out, &req->a, !redact);
   n = request_order(req, order);
-  st = kmsi_buf_putc(out, '{');
+  st = kmsi_buf_reserve(out, plain_size(req, order, n));
+  if (st == KMS_OK)
+    st = put_raw(out, "{", 1);
   for (k = 0; k < n && st == KMS_OK; k++) {
     int t = order[k];
-    st = put_key(out, top_names[t], k == 0);
+    st = put_key(out, top_keys[t].text, top_keys[t].len, k == 0);
     if (st != KMS_OK)
       break;
     if (t == T_CRED)
@@ -609,7 +665,7 @@ static kms_status encode(const kms_request *req, kms_buf *out, int redact,
       st = put_value(out, req, top_member(t), redact);
   }
   if (st == KMS_OK)
-    st = kmsi_buf_putc(out, '}');
+    st = put_raw(out, "}", 1);
   if (st != KMS_OK) {
     kms_buf_free(out);
     kmsi_error(err, st, "encode: out of memory");

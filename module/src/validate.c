@@ -149,38 +149,42 @@ static const char *conn_name(conn c)
   return c == CONN_PUBLIC ? "PUBLIC_ENDPOINT" : "VPC_ENDPOINT_SERVICE";
 }
 
-/* What validation works from: values, and connectivity as the request
- * sets it, as the context says the store has it, and the one in effect
- * after the update. */
+/* What validation works from: values (read from the request once),
+ * and connectivity as the request sets it, as the context says the store
+ * has it, and the one in effect after the update. */
 typedef struct view {
   const kms_request *req;
   const kms_store_context *ctx;
+  const char *value[KMS_M__COUNT];  /* NULL: absent */
+  size_t len[KMS_M__COUNT];
+  int cred_present;
   conn req_conn, ctx_conn, eff_conn;
   int ctx_conn_bad;              /* the context's value is not an enum one */
 } view;
 
 static const char *val(const view *v, kms_member m, size_t *len)
 {
-  return kms_request_get(v->req, m, len);
+  *len = v->len[m];
+  return v->value[m];
 }
 
 static int has(const view *v, kms_member m)
 {
-  return kms_request_get(v->req, m, NULL) != NULL;
+  return v->value[m] != NULL;
 }
 
 /* utf8, length.min, length.max and pattern for one member. Secret values
  * are never echoed: their messages name the rule only. */
 static void check_member(kms_problems *p, const view *v, const member_rule *r)
 {
-  const char *name = kms_member_name(r->m);
+  const char *name, *s;
   size_t len, n;
-  const char *s = val(v, r->m, &len);
-  int secret = kms_member_is_secret(r->m);
   char shown[100];
 
+  s = val(v, r->m, &len);
   if (!s)
     return;
+  name = kms_member_name(r->m);
   /* An empty service name clears it when the store goes (or is)
      PUBLIC_ENDPOINT: the API docs ask for exactly that. */
   if (r->m == KMS_M_XKS_PROXY_VPC_ENDPOINT_SERVICE_NAME && len == 0 &&
@@ -196,7 +200,7 @@ static void check_member(kms_problems *p, const view *v, const member_rule *r)
     add(p, KMS_SEVERITY_ERROR, "length.max", name,
         "length %zu is above the maximum of %zu", n, r->max);
   if (r->match && !r->match(s, len)) {
-    if (secret) {
+    if (kms_member_is_secret(r->m)) {
       add(p, KMS_SEVERITY_ERROR, "pattern", name,
           "value does not match %s", r->pattern);
     } else {
@@ -221,7 +225,7 @@ static void check_members(kms_problems *p, const view *v)
     kms_member m = rules[i].m;
     if ((m == KMS_M_XKS_ACCESS_KEY_ID ||
          m == KMS_M_XKS_RAW_SECRET_ACCESS_KEY) &&
-        kmsi_request_has_credential(v->req) && !has(v, m))
+        v->cred_present && !has(v, m))
       add(p, KMS_SEVERITY_ERROR, "credential.incomplete",
           kms_member_name(m),
           "missing; the credential needs both AccessKeyId and "
@@ -259,7 +263,7 @@ static const kms_member xks_members[] = {
 static int present(const view *v, kms_member m)
 {
   if (m == KMS_M_XKS_ACCESS_KEY_ID)
-    return kmsi_request_has_credential(v->req);
+    return v->cred_present;
   return has(v, m);
 }
 
@@ -295,7 +299,7 @@ static void check_mix(kms_problems *p, const view *v)
  * connectivity it is a warning, since nothing here can tell. */
 static void check_connectivity(kms_problems *p, const view *v)
 {
-  size_t len = 0;
+  size_t len;
   const char *svc = val(v, KMS_M_XKS_PROXY_VPC_ENDPOINT_SERVICE_NAME, &len);
   int owner = has(v, KMS_M_XKS_PROXY_VPC_ENDPOINT_SERVICE_OWNER);
   const char *svc_name = "XksProxyVpcEndpointServiceName";
@@ -456,10 +460,12 @@ kms_status kms_request_validate(const kms_request *req,
     goto cleanup;
   p->a = *a;
 
-  memset(&v, 0, sizeof v);
   v.req = req;
   v.ctx = ctx;
-  s = kms_request_get(req, KMS_M_XKS_PROXY_CONNECTIVITY, &len);
+  for (i = 0; i < KMS_M__COUNT; i++)
+    v.value[i] = kms_request_get(req, (kms_member)i, &v.len[i]);
+  v.cred_present = kmsi_request_has_credential(req);
+  s = val(&v, KMS_M_XKS_PROXY_CONNECTIVITY, &len);
   v.req_conn = parse_conn(s, len);
   s = ctx ? ctx->xks_proxy_connectivity : NULL;
   v.ctx_conn = parse_conn(s, s ? strlen(s) : 0);

@@ -430,6 +430,8 @@ def test_keepalive_and_misc(emu, url):
     check("prepare: a signed message, redacted when printed",
           r["status"] == "ok" and "Signature=" in out and XKS_SECRET not in out and TOKEN not in out and
           "X-Amz-Date:" in out, out)
+    r = drive(url, "update-members", UPDATE_XKS, sets=["ca_bundle=/nonexistent/ca.pem"])
+    expect("missing CA bundle on an http endpoint: ignored (as the CLI)", r, "ok", 1)
     r = drive("not-a-url", "describe")
     expect("endpoint without a scheme: the CLI's message", r, "config", 0,
            'Bad value for --endpoint-url "not-a-url": scheme is missing.  Must be of the form '
