@@ -148,7 +148,9 @@ int cli_opt_match(const char *token, size_t len)
 
 /* {===== messages ===== */
 
-void cli_usage_error(const char *message, int argparse_style)
+/* The usage block that precedes the AWS CLI's argparse errors and
+ * "Unknown options" (without "error: " for those). */
+static void usage_error(const char *message, int argparse_style)
 {
   fflush(stdout);
   fprintf(stderr,
@@ -596,12 +598,12 @@ int cli_args_parse_global(int argc, char **argv, cli_args *a)
       a->show_version = 1;
       rc = CLI_EXIT_OK;
     } else {
-      cli_usage_error(st.err.data, 1);
+      usage_error(st.err.data, 1);
     }
     goto cleanup;
   }
   if (!st.pos_done) {
-    cli_usage_error("the following arguments are required: command", 1);
+    usage_error("the following arguments are required: command", 1);
     goto cleanup;
   }
   a->command = st.pos_value;
@@ -672,7 +674,7 @@ static void unknown_options(pstate *st)
     else
       cli_buf_puts(&msg, st->args[i]);
   }
-  cli_usage_error(msg.data, 0);
+  usage_error(msg.data, 0);
   cli_buf_free(&msg);
   free(masked);
 }
@@ -690,11 +692,11 @@ int cli_args_parse_command(cli_args *a)
     goto cleanup;
   }
   if (parse_known(&st) != 0) {
-    cli_usage_error(st.err.data, 1);
+    usage_error(st.err.data, 1);
     goto cleanup;
   }
   if (!a->given[CLI_OPT_CUSTOM_KEY_STORE_ID] && !required_waived(a)) {
-    cli_usage_error(
+    usage_error(
         "the following arguments are required: --custom-key-store-id", 1);
     goto cleanup;
   }

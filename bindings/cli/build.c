@@ -156,6 +156,7 @@ static kms_status set_credential(const cli_unpacked *u, kms_request *req,
     invalid_type(problems, credential_name, cli_value_pytype(cred), "dict");
     return KMS_OK;
   }
+  /* botocore reports unknown keys first, then each member's type */
   for (it = cred->first; it != NULL; it = it->next) {
     snprintf(path, sizeof path, "%s.%s", credential_name, it->key);
     switch (kms_member_lookup(path)) {
@@ -171,9 +172,11 @@ static kms_status set_credential(const cli_unpacked *u, kms_request *req,
                      "one of: AccessKeyId, RawSecretAccessKey\n",
                      credential_name, it->key);
       bad = 1;
-      continue;
     }
-    if (it->type != CLI_V_STRING) {
+  }
+  for (it = cred->first; it != NULL; it = it->next) {
+    if ((it == akid || it == secret) && it->type != CLI_V_STRING) {
+      snprintf(path, sizeof path, "%s.%s", credential_name, it->key);
       invalid_type(problems, path, cli_value_pytype(it), "str");
       bad = 1;
     }

@@ -52,7 +52,7 @@ void cli_buf_add(cli_buf *b, const char *s, size_t n);
 void cli_buf_puts(cli_buf *b, const char *s);
 void cli_buf_putc(cli_buf *b, char c);
 void cli_buf_printf(cli_buf *b, const char *fmt, ...) CLI_PRINTF(2, 3);
-/* Appends c copies of ch. */
+/* Appends count copies of ch. */
 void cli_buf_fill(cli_buf *b, char ch, size_t count);
 /* Moves the bytes out (caller frees) and leaves b empty. */
 char *cli_buf_take(cli_buf *b, size_t *len);
@@ -123,8 +123,9 @@ typedef struct cli_json_error {
 } cli_json_error;
 
 /* Parses JSON as Python's json.loads does (NaN and Infinity accepted,
- * duplicate keys keep the first position and the last value). Returns 0
- * and *out, or -1 with e filled. */
+ * duplicate keys keep the first position and the last value). Strings
+ * are built in wiped buffers and marked secret: the text may be a
+ * credential. Returns 0 and *out, or -1 with e filled. */
 int cli_json_parse(const char *text, size_t len, cli_value **out,
                    cli_json_error *e);
 
@@ -217,9 +218,6 @@ int cli_args_parse_global(int argc, char **argv, cli_args *a);
 int cli_args_parse_command(cli_args *a);
 void cli_args_free(cli_args *a);
 
-/* The usage block that precedes argparse errors. */
-void cli_usage_error(const char *message, int argparse_style);
-
 /* difflib.get_close_matches(word, choices, n=3, cutoff=0.8): writes up
  * to 3 indexes, best first; returns how many. */
 size_t cli_close_matches(const char *word, const char *const *choices,
@@ -264,19 +262,6 @@ int cli_table_format(cli_buf *out, const cli_value *v, const char *title,
                      int color, int term_width, char *error,
                      size_t error_size);
 
-/* Implicit YAML 1.2 types, as ruamel.yaml resolves plain scalars. */
-typedef enum cli_yaml_type {
-  CLI_YAML_STR = 0,
-  CLI_YAML_NULL,
-  CLI_YAML_BOOL,
-  CLI_YAML_INT,
-  CLI_YAML_FLOAT,
-  CLI_YAML_TIMESTAMP,
-  CLI_YAML_MERGE,
-  CLI_YAML_VALUE
-} cli_yaml_type;
-
-cli_yaml_type cli_yaml_resolve(const char *s, size_t n);
 /* ruamel's safe dump (block style, sorted keys) of a container, or the
  * JSON of a scalar; stream 1 wraps v in a list (yaml-stream). Returns 0
  * or -1 when libyaml fails. */
@@ -333,9 +318,6 @@ void cli_unpacked_free(cli_unpacked *u);
 
 /* {===== help (help.c) ===== */
 
-/* Renders a man page (the subset of man(7) kmscks' page uses) as plain
- * text in the layout of `aws ... help`. */
-void cli_help_render(const char *page, size_t n, cli_buf *out);
 /* Prints the manual of update-custom-key-store; 0 or -1. */
 int cli_help_print(FILE *out);
 /* Prints the short `kmscks help`; 0 or -1. */

@@ -211,7 +211,9 @@ static void request(render *r, const char *s, size_t n)
   }
 }
 
-void cli_help_render(const char *page, size_t n, cli_buf *out)
+/* Renders a man page (the subset of man(7) kmscks' page uses) as plain
+ * text in the layout of `aws ... help`. */
+static void help_render(const char *page, size_t n, cli_buf *out)
 {
   render r;
   size_t i = 0, e;
@@ -240,7 +242,7 @@ int cli_help_print(FILE *out)
   int rc;
 
   cli_buf_init(&b, 0);
-  cli_help_render(cli_manpage, sizeof cli_manpage - 1, &b);
+  help_render(cli_manpage, sizeof cli_manpage - 1, &b);
   rc = cli_buf_write(&b, out);
   cli_buf_free(&b);
   return rc;

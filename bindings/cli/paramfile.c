@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <openssl/crypto.h>
 #include "cli.h"
 
 /* os.path.expanduser: "~" and "~user" at the start. */
@@ -123,6 +124,7 @@ static int read_all(const char *path, cli_buf *out)
       break;
     cli_buf_add(out, chunk, (size_t)n);
   }
+  OPENSSL_cleanse(chunk, sizeof chunk);   /* it held the file's secret */
   close(fd);
   return e;
 }

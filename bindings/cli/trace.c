@@ -39,13 +39,14 @@ void cli_trace(const char *fmt, ...)
 {
   cli_buf b;
   va_list ap;
+  char probe[1];
   int n;
 
-  if (!trace_enabled)
+  if (!trace_enabled || fmt == NULL)  /* see cli_buf_printf */
     return;
   cli_buf_init(&b, 0);
   va_start(ap, fmt);
-  n = vsnprintf(NULL, 0, fmt, ap);
+  n = vsnprintf(probe, sizeof probe, fmt, ap);
   va_end(ap);
   if (n > 0) {
     cli_buf_fill(&b, '\0', (size_t)n);

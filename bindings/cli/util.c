@@ -151,10 +151,13 @@ void cli_buf_fill(cli_buf *b, char ch, size_t count)
 void cli_buf_printf(cli_buf *b, const char *fmt, ...)
 {
   va_list ap;
+  char probe[1];
   int n;
 
+  if (fmt == NULL)    /* GCC's -fsanitize=undefined builds see a NULL path */
+    return;
   va_start(ap, fmt);
-  n = vsnprintf(NULL, 0, fmt, ap);
+  n = vsnprintf(probe, sizeof probe, fmt, ap);
   va_end(ap);
   if (n <= 0)
     return;

@@ -412,11 +412,12 @@ static cli_value *jvalue(jreader *r)
   }
   c = r->s[r->pos];
   if (c == '"') {
-    cli_buf_init(&s, 0);
+    cli_buf_init(&s, 1);
     if (jstring(r, &s) == 0) {
       v = cli_value_new(CLI_V_STRING);
       v->len = s.len;
       v->s = cli_buf_take(&s, NULL);
+      v->secret = 1;
     }
     cli_buf_free(&s);
   } else if (c == '{') {

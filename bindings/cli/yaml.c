@@ -11,6 +11,18 @@
 
 /* {===== the YAML 1.2 resolver (ruamel.yaml resolver.py) ===== */
 
+/* Implicit YAML 1.2 types, as ruamel.yaml resolves plain scalars. */
+typedef enum cli_yaml_type {
+  CLI_YAML_STR = 0,
+  CLI_YAML_NULL,
+  CLI_YAML_BOOL,
+  CLI_YAML_INT,
+  CLI_YAML_FLOAT,
+  CLI_YAML_TIMESTAMP,
+  CLI_YAML_MERGE,
+  CLI_YAML_VALUE
+} cli_yaml_type;
+
 static const char *const resolver_re[] = {
   /* bool */
   "^(true|True|TRUE|false|False|FALSE)$",
@@ -45,7 +57,8 @@ static const char *const resolver_first[] = {
   "tTfF", "-+0123456789.", "-+0123456789", "<", "~nN", "0123456789", "="
 };
 
-cli_yaml_type cli_yaml_resolve(const char *s, size_t n)
+/* The type ruamel's 1.2 resolver gives the plain scalar s[0..n). */
+static cli_yaml_type yaml_resolve(const char *s, size_t n)
 {
   static regex_t re[sizeof resolver_re / sizeof resolver_re[0]];
   static int compiled = 0;
@@ -144,7 +157,7 @@ static int emit_value(yaml_emitter_t *em, const cli_value *v)
     return rc;
   case CLI_V_STRING:
     return emit_scalar(em, TAG("str"), v->s, v->len,
-                       cli_yaml_resolve(v->s, v->len) == CLI_YAML_STR, 1);
+                       yaml_resolve(v->s, v->len) == CLI_YAML_STR, 1);
   case CLI_V_ARRAY:
     if (!yaml_sequence_start_event_initialize(&ev, NULL, TAG("seq"), 1,
                                               YAML_BLOCK_SEQUENCE_STYLE) ||
@@ -164,7 +177,7 @@ static int emit_value(yaml_emitter_t *em, const cli_value *v)
     m = cli_sorted_members(v);
     for (i = 0; i < v->count && rc == 0; i++) {
       rc = emit_scalar(em, TAG("str"), m[i]->key, m[i]->key_len,
-                       cli_yaml_resolve(m[i]->key, m[i]->key_len) ==
+                       yaml_resolve(m[i]->key, m[i]->key_len) ==
                            CLI_YAML_STR, 1);
       if (rc == 0)
         rc = emit_value(em, m[i]);
@@ -285,7 +298,7 @@ static cli_value *scalar_value(const yaml_event_t *ev)
         strcmp(tag + 18, "str") != 0)
       t = CLI_YAML_TIMESTAMP;     /* some other explicit type: not a str */
   } else if (ev->data.scalar.style == YAML_PLAIN_SCALAR_STYLE) {
-    t = cli_yaml_resolve(s, n);
+    t = yaml_resolve(s, n);
   }
   switch (t) {
   case CLI_YAML_STR:

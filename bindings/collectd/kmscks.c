@@ -60,7 +60,8 @@ static void kc_core_log(void *ud, kms_log_level level, const char *msg)
 /* Reports a problem of st once: a different key (a new problem) resets
  * the complaint and logs again; the same key stays quiet. */
 static void kc_problem(kc_store *st, int level, const char *key,
-                       const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+                       const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 static void kc_problem(kc_store *st, int level, const char *key,
                        const char *fmt, ...)
 {

@@ -100,6 +100,32 @@ const char *lkms_printable(const char *s, size_t len, char *out, size_t size)
   return out;
 }
 
+void *lkms_testudata(lua_State *L, int idx, int mt_uv)
+{
+  void *p = lua_touserdata(L, idx);
+  int same;
+
+  if (!p || !lua_getmetatable(L, idx))
+    return NULL;
+  same = lua_rawequal(L, -1, mt_uv);
+  lua_pop(L, 1);
+  return same ? p : NULL;
+}
+
+void *lkms_checkudata(lua_State *L, int idx, int mt_uv, const char *tname)
+{
+  void *p = lkms_testudata(L, idx, mt_uv);
+  return p ? p : luaL_checkudata(L, idx, tname);  /* raises */
+}
+
+void lkms_setfuncs(lua_State *L, const luaL_Reg *l, int req_mt,
+                   int client_mt)
+{
+  lua_pushvalue(L, req_mt);
+  lua_pushvalue(L, client_mt);
+  luaL_setfuncs(L, l, 2);
+}
+
 void lkms_checkoptions(lua_State *L, int arg, const char *const names[])
 {
   arg = lkms_absindex(L, arg);
@@ -234,9 +260,9 @@ static int lkms_failure(lua_State *L)
  * raising (for the pure-Lua transports' argument checks). */
 static int lkms_type(lua_State *L)
 {
-  if (luaL_testudata(L, 1, LKMS_CLIENT_MT))
+  if (lkms_testudata(L, 1, LKMS_UV_CLIENT_MT))
     lua_pushliteral(L, "client");
-  else if (luaL_testudata(L, 1, LKMS_REQUEST_MT))
+  else if (lkms_testudata(L, 1, LKMS_UV_REQUEST_MT))
     lua_pushliteral(L, "request");
   else
     lua_pushnil(L);
@@ -246,7 +272,7 @@ static int lkms_type(lua_State *L)
 /* .build(params) of an operation table; the operation is upvalue 1. */
 static int lkms_op_build(lua_State *L)
 {
-  kms_operation op = (kms_operation)lua_tointeger(L, lua_upvalueindex(1));
+  kms_operation op = (kms_operation)lua_tointeger(L, LKMS_UV_OP);
   lua_settop(L, 1);
   if (op == KMS_OP_DESCRIBE_CUSTOM_KEY_STORES && lua_isnil(L, 1)) {
     lua_newtable(L);                    /* describe every store */
@@ -272,7 +298,7 @@ static int lkms_op_from_json(lua_State *L)
  * secrets are wiped before returning. */
 static int lkms_op_call(lua_State *L)
 {
-  kms_operation op = (kms_operation)lua_tointeger(L, lua_upvalueindex(1));
+  kms_operation op = (kms_operation)lua_tointeger(L, LKMS_UV_OP);
   int n, client_idx, req_idx, temp = 0;
 
   lua_remove(L, 1);            /* the operation table: params become #1 */
@@ -321,24 +347,36 @@ static const struct {
   {"disconnect_custom_key_store", KMS_OP_DISCONNECT_CUSTOM_KEY_STORE},
 };
 
+/* The upvalues of an operation closure: the two metatables, op, and the
+ * member name tables (at the absolute indices given). */
+static void push_op_closure(lua_State *L, lua_CFunction f, kms_operation op,
+                            const int up[4])
+{
+  lua_pushvalue(L, up[0]);
+  lua_pushvalue(L, up[1]);
+  lua_pushinteger(L, (lua_Integer)op);
+  lua_pushvalue(L, up[2]);
+  lua_pushvalue(L, up[3]);
+  lua_pushcclosure(L, f, 5);
+}
+
 /* Pushes the callable table of one operation:
  * { name = "UpdateCustomKeyStore", build = f [, from_json = f] }
- * with a metatable whose __call sends in one step. */
-static void push_operation(lua_State *L, kms_operation op)
+ * with a metatable whose __call sends in one step. up holds the stack
+ * indices of the request and client metatables and the member tables. */
+static void push_operation(lua_State *L, kms_operation op, const int up[4])
 {
   lua_createtable(L, 0, 3);                       /* op */
   lua_pushstring(L, kms_operation_name(op));
   lua_setfield(L, -2, "name");
-  lua_pushinteger(L, (lua_Integer)op);
-  lua_pushcclosure(L, lkms_op_build, 1);
+  push_op_closure(L, lkms_op_build, op, up);
   lua_setfield(L, -2, "build");
   if (op == KMS_OP_UPDATE_CUSTOM_KEY_STORE) {
-    lua_pushcfunction(L, lkms_op_from_json);
+    push_op_closure(L, lkms_op_from_json, op, up);
     lua_setfield(L, -2, "from_json");
   }
   lua_createtable(L, 0, 1);                       /* op, mt */
-  lua_pushinteger(L, (lua_Integer)op);
-  lua_pushcclosure(L, lkms_op_call, 1);
+  push_op_closure(L, lkms_op_call, op, up);
   lua_setfield(L, -2, "__call");
   lua_setmetatable(L, -2);                        /* op */
 }
@@ -359,17 +397,26 @@ LKMS_EXPORT int luaopen_kms(lua_State *L);
 int luaopen_kms(lua_State *L)
 {
   size_t i;
+  int up[4];
 
-  lkms_client_open(L);
-  lkms_request_open(L);
-  luaL_newlib(L, lkms_funcs);                     /* kms */
+  luaL_newmetatable(L, LKMS_REQUEST_MT);          /* req_mt */
+  up[0] = lua_gettop(L);
+  luaL_newmetatable(L, LKMS_CLIENT_MT);           /* req_mt, client_mt */
+  up[1] = lua_gettop(L);
+  lkms_member_tables(L);                  /* req_mt, client_mt, mem, cred */
+  up[2] = up[1] + 1;
+  up[3] = up[1] + 2;
+  lkms_request_open(L, up[0], up[1]);
+  lkms_client_open(L, up[0], up[1]);
+  lua_createtable(L, 0, 16);                      /* ..., kms */
+  lkms_setfuncs(L, lkms_funcs, up[0], up[1]);
   lua_pushfstring(L, "%s", kms_version());
   lua_setfield(L, -2, "VERSION");
   lua_pushlightuserdata(L, NULL);
   lua_setfield(L, -2, "null");
   for (i = 0; i < sizeof operations / sizeof operations[0]; i++) {
-    push_operation(L, operations[i].op);
+    push_operation(L, operations[i].op, up);
     lua_setfield(L, -2, operations[i].lua_name);
   }
-  return 1;
+  return 1;                                       /* kms */
 }

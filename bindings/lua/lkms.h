@@ -11,6 +11,17 @@
 #define LKMS_CLIENT_MT "kms.client"
 #define LKMS_REQUEST_MT "kms.request"
 
+/* Every C function of the module carries the two metatables as upvalues
+ * 1 and 2, so that a type check is a pointer comparison instead of a
+ * registry lookup by name (the hot paths make several per operation).
+ * The operation closures also carry the operation (3) and the member name
+ * tables (4, 5). */
+#define LKMS_UV_REQUEST_MT lua_upvalueindex(1)
+#define LKMS_UV_CLIENT_MT lua_upvalueindex(2)
+#define LKMS_UV_OP lua_upvalueindex(3)
+#define LKMS_UV_MEMBERS lua_upvalueindex(4)
+#define LKMS_UV_CRED_MEMBERS lua_upvalueindex(5)
+
 /* A kms.client userdata. The C client resolves everything (region,
  * endpoint, credential chain) and sends with its own retry policy. For
  * the pure-Lua transports (kms.resty, kms.haproxy), which send through
@@ -60,6 +71,18 @@ int lkms_fail(lua_State *L, kms_status status, const char *fmt, ...)
 #endif
     ;
 
+/* Resets err cheaply before a call into the core (which fills every field
+ * it reports on failure): kms_error_clear would zero all its ~900 bytes
+ * on every call of the hot paths. */
+static inline void lkms_error_init(kms_error *err)
+{
+  err->status = KMS_OK;
+  err->http_status = 0;
+  err->attempts = 0;
+  err->retryable = 0;
+  err->aws_type[0] = err->request_id[0] = err->message[0] = '\0';
+}
+
 /* Pushes the list of problems as {code, member, message, severity}. */
 void lkms_pushproblems(lua_State *L, const kms_problems *problems);
 
@@ -74,6 +97,16 @@ kms_status lkms_pushjson(lua_State *L, const char *json, size_t len,
  * the AWS CLI read it. */
 void lkms_pushobject(lua_State *L, const char *json, size_t len);
 
+/* The userdata at idx when its metatable is the upvalue mt_uv, else
+ * NULL. */
+void *lkms_testudata(lua_State *L, int idx, int mt_uv);
+/* The same, or the standard "bad argument (kms.x expected, got y)". */
+void *lkms_checkudata(lua_State *L, int idx, int mt_uv, const char *tname);
+/* luaL_setfuncs into the table at -1, with the metatables at the absolute
+ * indices req_mt and client_mt as upvalues 1 and 2. */
+void lkms_setfuncs(lua_State *L, const luaL_Reg *l, int req_mt,
+                   int client_mt);
+
 /* Raises "bad argument #arg to 'fn' (unknown option 'x')" unless every
  * key of the table at arg is in names (NULL-terminated). */
 void lkms_checkoptions(lua_State *L, int arg, const char *const names[]);
@@ -85,7 +118,8 @@ const char *lkms_printable(const char *s, size_t len, char *out,
 /* }===== */
 
 /* {===== lkms_client.c ===== */
-void lkms_client_open(lua_State *L);
+/* Fills the kms.client metatable at client_mt. */
+void lkms_client_open(lua_State *L, int req_mt, int client_mt);
 /* kms.client(opts): pushes the client or nil, message, code, details. */
 int lkms_client_new(lua_State *L);
 /* The same from the options table (or nil) at idx; misuse names idx. */
@@ -99,7 +133,10 @@ void lkms_client_release(lua_State *L, int idx);
 /* }===== */
 
 /* {===== lkms_request.c ===== */
-void lkms_request_open(lua_State *L);
+/* Fills the kms.request metatable at req_mt. */
+void lkms_request_open(lua_State *L, int req_mt, int client_mt);
+/* Pushes the member name tables (upvalues 4 and 5 of the operations). */
+void lkms_member_tables(lua_State *L);
 /* Builds a request for op from the params table at idx; pushes the
  * request, or nil, message, code, details; returns the count pushed. */
 int lkms_request_build(lua_State *L, kms_operation op, int idx);

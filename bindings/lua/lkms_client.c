@@ -9,12 +9,13 @@
 
 lkms_client *lkms_client_test(lua_State *L, int idx)
 {
-  return (lkms_client *)luaL_testudata(L, idx, LKMS_CLIENT_MT);
+  return (lkms_client *)lkms_testudata(L, idx, LKMS_UV_CLIENT_MT);
 }
 
 lkms_client *lkms_client_check(lua_State *L, int idx)
 {
-  lkms_client *c = (lkms_client *)luaL_checkudata(L, idx, LKMS_CLIENT_MT);
+  lkms_client *c = (lkms_client *)lkms_checkudata(L, idx, LKMS_UV_CLIENT_MT,
+                                                  LKMS_CLIENT_MT);
   if (!c->c)
     luaL_argerror(L, idx, "kms.client is closed");
   return c;
@@ -234,7 +235,8 @@ int lkms_client_make(lua_State *L, int idx)
     check_options(L, idx);
   c = (lkms_client *)lkms_newuserdata(L, sizeof *c);  /* ..., client */
   memset(c, 0, sizeof *c);
-  luaL_setmetatable(L, LKMS_CLIENT_MT);
+  lua_pushvalue(L, LKMS_UV_CLIENT_MT);
+  lua_setmetatable(L, -2);
 
   kms_error_clear(&err);
   cfg = kms_config_new(NULL, NULL, &err);
@@ -341,7 +343,7 @@ static int lkms_client_before_send(lua_State *L)
  * use raises. Also __gc and __close. */
 static int lkms_client_close(lua_State *L)
 {
-  luaL_checkudata(L, 1, LKMS_CLIENT_MT);
+  lkms_checkudata(L, 1, LKMS_UV_CLIENT_MT, LKMS_CLIENT_MT);
   lkms_client_release(L, 1);
   return 0;
 }
@@ -355,7 +357,8 @@ static int lkms_client__gc(lua_State *L)
 /* Shows the address only, never a setting. */
 static int lkms_client__tostring(lua_State *L)
 {
-  lkms_client *c = (lkms_client *)luaL_checkudata(L, 1, LKMS_CLIENT_MT);
+  lkms_client *c = (lkms_client *)lkms_checkudata(L, 1, LKMS_UV_CLIENT_MT,
+                                                  LKMS_CLIENT_MT);
   if (c->c)
     lua_pushfstring(L, "kms.client (%p)", (void *)c);
   else
@@ -379,14 +382,14 @@ static const luaL_Reg client_meta[] = {
   {NULL, NULL}
 };
 
-void lkms_client_open(lua_State *L)
+void lkms_client_open(lua_State *L, int req_mt, int client_mt)
 {
-  if (luaL_newmetatable(L, LKMS_CLIENT_MT)) {     /* mt */
-    luaL_setfuncs(L, client_meta, 0);
-    luaL_newlib(L, client_methods);               /* mt, methods */
-    lua_setfield(L, -2, "__index");
-    lua_pushliteral(L, "kms.client");
-    lua_setfield(L, -2, "__name");
-  }
+  lua_pushvalue(L, client_mt);                    /* mt */
+  lkms_setfuncs(L, client_meta, req_mt, client_mt);
+  lua_createtable(L, 0, 8);                       /* mt, methods */
+  lkms_setfuncs(L, client_methods, req_mt, client_mt);
+  lua_setfield(L, -2, "__index");
+  lua_pushliteral(L, "kms.client");
+  lua_setfield(L, -2, "__name");
   lua_pop(L, 1);
 }

@@ -21,7 +21,8 @@ static lkms_request *new_request(lua_State *L, kms_operation op)
   lkms_request *r = (lkms_request *)lkms_newuserdata(L, sizeof *r);
   memset(r, 0, sizeof *r);
   r->op = op;
-  luaL_setmetatable(L, LKMS_REQUEST_MT);
+  lua_pushvalue(L, LKMS_UV_REQUEST_MT);
+  lua_setmetatable(L, -2);
   return r;
 }
 
@@ -40,7 +41,8 @@ static void release(lkms_request *r)
 
 void lkms_request_release(lua_State *L, int idx)
 {
-  lkms_request *r = (lkms_request *)luaL_testudata(L, idx, LKMS_REQUEST_MT);
+  lkms_request *r = (lkms_request *)lkms_testudata(L, idx,
+                                                   LKMS_UV_REQUEST_MT);
   if (r)
     release(r);
 }
@@ -48,7 +50,8 @@ void lkms_request_release(lua_State *L, int idx)
 /* The open request at idx, or a raised argument error. */
 static lkms_request *check_request(lua_State *L, int idx)
 {
-  lkms_request *r = (lkms_request *)luaL_checkudata(L, idx, LKMS_REQUEST_MT);
+  lkms_request *r = (lkms_request *)lkms_checkudata(L, idx,
+                                    LKMS_UV_REQUEST_MT, LKMS_REQUEST_MT);
   if (r->closed)
     luaL_argerror(L, idx, "kms.request is closed");
   return r;
@@ -127,10 +130,51 @@ static kms_status member_value(lua_State *L, const char *path,
   return KMS_OK;
 }
 
+/* The member names, from the core (kms_member_name), as two Lua tables
+ * (upvalues of the operations) so that a params key is found with one
+ * table lookup: the first maps each top-level name to its kms_member (and
+ * the credential structure's name to -1), the second maps the
+ * credential's halves ("AccessKeyId") to theirs. */
+void lkms_member_tables(lua_State *L)
+{
+  int m;
+
+  lua_newtable(L);                                /* members */
+  lua_newtable(L);                                /* members, halves */
+  for (m = 0; m < KMS_M__COUNT; m++) {
+    const char *name = kms_member_name((kms_member)m);
+    const char *dot = name ? strchr(name, '.') : NULL;
+    if (!name)
+      continue;
+    if (dot) {
+      lua_pushinteger(L, m);
+      lua_setfield(L, -2, dot + 1);
+      lua_pushlstring(L, name, (size_t)(dot - name));
+      lua_pushinteger(L, -1);
+      lua_rawset(L, -4);
+    } else {
+      lua_pushinteger(L, m);
+      lua_setfield(L, -3, name);
+    }
+  }
+}
+
+/* The member the key at -2 names in the table at map, or -2 when none. */
+static int lookup_member(lua_State *L, int map)
+{
+  int m = -2;
+  lua_pushvalue(L, -2);                           /* key */
+  lua_rawget(L, map);
+  if (lua_type(L, -1) == LUA_TNUMBER)
+    m = (int)lua_tointeger(L, -1);
+  lua_pop(L, 1);
+  return m;
+}
+
 /* XksProxyAuthenticationCredential = { AccessKeyId = ..,
  * RawSecretAccessKey = .. } at -1. The whole structure is replaced, as
  * the AWS CLI does; a missing half stays absent (validation says so). */
-static kms_status load_credential(lua_State *L, kms_request *req,
+static kms_status load_credential(lua_State *L, int halves, kms_request *req,
                                   kms_error *err)
 {
   const char *cred, *akid = NULL, *secret = NULL;
@@ -142,30 +186,26 @@ static kms_status load_credential(lua_State *L, kms_request *req,
                         (int)cred_len, cred, luaL_typename(L, tbl));
   lua_pushnil(L);
   while (lua_next(L, tbl)) {                      /* ..., cred, key, value */
-    char path[160], shown[72];
+    char shown[72];
     const char *k, *v = NULL;
     size_t klen, vlen = 0;
-    kms_member m = KMS_M__COUNT;
+    int m = lookup_member(L, halves);
     kms_status st;
 
-    if (lua_type(L, -2) == LUA_TSTRING) {
-      k = lua_tolstring(L, -2, &klen);
-      if (strlen(k) == klen && klen < 64) {
-        snprintf(path, sizeof path, "%.*s.%s", (int)cred_len, cred, k);
-        m = kms_member_lookup(path);
+    if (m < 0) {
+      if (lua_type(L, -2) == LUA_TSTRING) {
+        k = lua_tolstring(L, -2, &klen);
+      } else {
+        k = luaL_typename(L, -2);
+        klen = strlen(k);
       }
-    } else {
-      k = luaL_typename(L, -2);
-      klen = strlen(k);
-    }
-    if (m != KMS_M_XKS_ACCESS_KEY_ID && m != KMS_M_XKS_RAW_SECRET_ACCESS_KEY) {
       lua_pop(L, 2);
       return params_error(err, "unknown member \"%s\" in %.*s, must be "
                           "one of: AccessKeyId, RawSecretAccessKey",
                           lkms_printable(k, klen, shown, sizeof shown),
                           (int)cred_len, cred);
     }
-    st = member_value(L, kms_member_name(m), &v, &vlen, err);
+    st = member_value(L, kms_member_name((kms_member)m), &v, &vlen, err);
     if (st != KMS_OK) {
       lua_pop(L, 2);
       return st;
@@ -183,41 +223,43 @@ static kms_status load_credential(lua_State *L, kms_request *req,
                                     0, err);
 }
 
-/* One key/value pair of the params table (key at -2, value at -1). */
-static kms_status load_member(lua_State *L, kms_request *req, kms_error *err)
+/* One key/value pair of the params table (key at -2, value at -1);
+ * members and halves are the name tables' stack indices. */
+static kms_status load_member(lua_State *L, int members, int halves,
+                              kms_request *req, kms_error *err)
 {
-  const char *cred, *key, *v = NULL;
-  size_t cred_len = credential_prefix(&cred), klen, vlen = 0;
+  const char *v = NULL;
+  size_t vlen = 0;
   char shown[72], list[512];
-  kms_member m = KMS_M__COUNT;
+  int m;
   kms_status st;
 
   if (lua_type(L, -2) != LUA_TSTRING)
     return params_error(err, "member names must be strings, got %s",
                         luaL_typename(L, -2));
-  key = lua_tolstring(L, -2, &klen);
-  if (klen == cred_len && memcmp(key, cred, cred_len) == 0)
-    return load_credential(L, req, err);
-  /* Dotted paths name the credential halves inside the core; at the top
-   * level they are not API members. */
-  if (strlen(key) == klen && !strchr(key, '.'))
-    m = kms_member_lookup(key);
-  if (m == KMS_M__COUNT)
+  m = lookup_member(L, members);
+  if (m == -1)
+    return load_credential(L, halves, req, err);
+  if (m < 0) {
+    size_t klen;
+    const char *key = lua_tolstring(L, -2, &klen);
     return params_error(err, "unknown member \"%s\", must be one of: %s",
                         lkms_printable(key, klen, shown, sizeof shown),
                         member_list(list, sizeof list));
-  st = member_value(L, kms_member_name(m), &v, &vlen, err);
+  }
+  st = member_value(L, kms_member_name((kms_member)m), &v, &vlen, err);
   if (st != KMS_OK)
     return st;
-  return kms_request_set(req, m, v, vlen, err);
+  return kms_request_set(req, (kms_member)m, v, vlen, err);
 }
 
 static kms_status load_params(lua_State *L, int idx, kms_request *req,
                               kms_error *err)
 {
   lua_pushnil(L);
-  while (lua_next(L, idx)) {                      /* key, value */
-    kms_status st = load_member(L, req, err);
+  while (lua_next(L, idx)) {                      /* ..., key, value */
+    kms_status st = load_member(L, LKMS_UV_MEMBERS, LKMS_UV_CRED_MEMBERS,
+                                req, err);
     lua_pop(L, 1);                                /* key */
     if (st != KMS_OK) {
       lua_pop(L, 1);
@@ -373,7 +415,7 @@ int lkms_request_build(lua_State *L, kms_operation op, int idx)
   kms_status st;
 
   idx = lkms_absindex(L, idx);
-  kms_error_clear(&err);
+  lkms_error_init(&err);
   r = new_request(L, op);                         /* req */
   switch (op) {
   case KMS_OP_UPDATE_CUSTOM_KEY_STORE:
@@ -402,7 +444,7 @@ int lkms_request_from_json(lua_State *L, const char *json, size_t len)
   kms_error err;
   kms_status st;
 
-  kms_error_clear(&err);
+  lkms_error_init(&err);
   r->req = kms_request_new(NULL, NULL, &err);
   st = r->req ? kms_request_load_json(r->req, json, len, &err)
               : KMS_ERR_NOMEM;
@@ -559,7 +601,7 @@ static int lkms_request_validate(lua_State *L)
     lua_newtable(L);
     return 2;
   }
-  kms_error_clear(&err);
+  lkms_error_init(&err);
   st = kms_request_validate(r->req, pctx, &problems, &err);
   if (st != KMS_OK && st != KMS_ERR_VALIDATION) {
     kms_problems_free(problems);
@@ -583,7 +625,7 @@ static int validate_or_fail(lua_State *L, lkms_request *r,
 
   if (r->op != KMS_OP_UPDATE_CUSTOM_KEY_STORE)
     return 0;
-  kms_error_clear(&err);
+  lkms_error_init(&err);
   st = kms_request_validate(r->req, ctx, &problems, &err);
   if (st != KMS_OK) {
     if (err.status == KMS_OK)
@@ -692,7 +734,7 @@ static int lkms_request_sign(lua_State *L)
     if (n)
       return n;
   }
-  kms_error_clear(&err);
+  lkms_error_init(&err);
   st = request_body(r, &tmp, &body, &len, &err);
   if (st == KMS_OK)
     st = kms_client_prepare(c->c, r->op, body, len, now, &msg, &err);
@@ -723,7 +765,7 @@ int lkms_request_send(lua_State *L, int req_idx, int client_idx, int ctx_idx)
   n = validate_or_fail(L, r, pctx);
   if (n)
     return n;
-  kms_error_clear(&err);
+  lkms_error_init(&err);
   memset(&out, 0, sizeof out);
   switch (r->op) {
   case KMS_OP_UPDATE_CUSTOM_KEY_STORE:
@@ -789,7 +831,7 @@ static int lkms_request_json(lua_State *L)
     lua_pushlstring(L, r->body.data ? r->body.data : "", r->body.len);
     return 1;
   }
-  kms_error_clear(&err);
+  lkms_error_init(&err);
   memset(&out, 0, sizeof out);
   st = secrets ? kms_request_encode_body(r->req, &out, &err)
                : kms_request_to_redacted_json(r->req, &out, &err);
@@ -861,7 +903,7 @@ static int lkms_request_check(lua_State *L)
 
   if (!lua_isnoneornil(L, 3))
     luaL_checktype(L, 3, LUA_TTABLE);
-  kms_error_clear(&err);
+  lkms_error_init(&err);
   kms_http_response_init(&resp, NULL, NULL);
   resp.status = (long)status;
   if (lua_istable(L, 3)) {
@@ -979,7 +1021,7 @@ static int lkms_request_after_attempt(lua_State *L)
   call.skew_retries = int_field(L, 3, "skew_retries");
   call.quota_held = int_field(L, 3, "quota_held");
 
-  kms_error_clear(&err);
+  lkms_error_init(&err);
   if (lua_istable(L, 5)) {
     const char *name, *type;
     int s;
@@ -1052,7 +1094,7 @@ static int lkms_request_set(lua_State *L)
   if (!value) {
     kms_request_unset(r->req, m);
   } else {
-    kms_error_clear(&err);
+    lkms_error_init(&err);
     if (kms_request_set(r->req, m, value, vlen, &err) != KMS_OK)
       return lkms_pusherror(L, &err, NULL);
   }
@@ -1063,7 +1105,8 @@ static int lkms_request_set(lua_State *L)
 /* req:operation() -> "UpdateCustomKeyStore", ... */
 static int lkms_request_operation(lua_State *L)
 {
-  lkms_request *r = (lkms_request *)luaL_checkudata(L, 1, LKMS_REQUEST_MT);
+  lkms_request *r = (lkms_request *)lkms_checkudata(L, 1, LKMS_UV_REQUEST_MT,
+                                  LKMS_REQUEST_MT);
   lua_pushstring(L, kms_operation_name(r->op));
   return 1;
 }
@@ -1071,20 +1114,23 @@ static int lkms_request_operation(lua_State *L)
 /* req:close(): wipes the C-side secrets now; later use raises. */
 static int lkms_request_close(lua_State *L)
 {
-  release((lkms_request *)luaL_checkudata(L, 1, LKMS_REQUEST_MT));
+  release((lkms_request *)lkms_checkudata(L, 1, LKMS_UV_REQUEST_MT,
+                                  LKMS_REQUEST_MT));
   return 0;
 }
 
 static int lkms_request__gc(lua_State *L)
 {
-  release((lkms_request *)luaL_checkudata(L, 1, LKMS_REQUEST_MT));
+  release((lkms_request *)lkms_checkudata(L, 1, LKMS_UV_REQUEST_MT,
+                                  LKMS_REQUEST_MT));
   return 0;
 }
 
 /* The address only: never a member value. */
 static int lkms_request__tostring(lua_State *L)
 {
-  lkms_request *r = (lkms_request *)luaL_checkudata(L, 1, LKMS_REQUEST_MT);
+  lkms_request *r = (lkms_request *)lkms_checkudata(L, 1, LKMS_UV_REQUEST_MT,
+                                  LKMS_REQUEST_MT);
   if (r->closed)
     lua_pushliteral(L, "kms.request (closed)");
   else
@@ -1112,14 +1158,14 @@ static const luaL_Reg request_meta[] = {
   {NULL, NULL}
 };
 
-void lkms_request_open(lua_State *L)
+void lkms_request_open(lua_State *L, int req_mt, int client_mt)
 {
-  if (luaL_newmetatable(L, LKMS_REQUEST_MT)) {    /* mt */
-    luaL_setfuncs(L, request_meta, 0);
-    luaL_newlib(L, request_methods);              /* mt, methods */
-    lua_setfield(L, -2, "__index");
-    lua_pushliteral(L, "kms.request");
-    lua_setfield(L, -2, "__name");
-  }
+  lua_pushvalue(L, req_mt);                       /* mt */
+  lkms_setfuncs(L, request_meta, req_mt, client_mt);
+  lua_createtable(L, 0, 10);                      /* mt, methods */
+  lkms_setfuncs(L, request_methods, req_mt, client_mt);
+  lua_setfield(L, -2, "__index");
+  lua_pushliteral(L, "kms.request");
+  lua_setfield(L, -2, "__name");
   lua_pop(L, 1);
 }

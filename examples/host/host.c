@@ -149,14 +149,15 @@ static int read_secret(const char *path, str *out)
   return out->oom ? -1 : 0;
 }
 
-/* Appends "key": <content of path> to json. */
-static int secret_member(str *json, const char *key, const char *path,
-                         int *first)
+/* Appends "key": <content of the file the option names> to json. */
+static int secret_member(str *json, const char *key,
+                         const kms_plugin_config_item *option, int *first)
 {
+  const char *path = conf_string(option);
   str secret = {0};
   if (!path || read_secret(path, &secret) != 0) {
-    fprintf(stderr, "kmscks-host: %s: cannot read %s\n", key,
-            path ? path : "(no path)");
+    fprintf(stderr, "kmscks-host: %s: cannot read %s\n", option->key,
+            path ? path : "(no path: expected one string)");
     str_free(&secret);
     return -1;
   }
@@ -203,7 +204,7 @@ static int build_request(const kms_plugin_config_item *blk, str *json,
       continue;
     }
     if (strcasecmp(it->key, "KeyStorePasswordFile") == 0) {
-      if (secret_member(json, "KeyStorePassword", conf_string(it), &first))
+      if (secret_member(json, "KeyStorePassword", it, &first))
         return -1;
       continue;
     }
@@ -220,11 +221,10 @@ static int build_request(const kms_plugin_config_item *blk, str *json,
   }
   if (akid || secret) {
     str_puts(json, ", \"XksProxyAuthenticationCredential\": {");
-    if (akid && secret_member(json, "AccessKeyId", conf_string(akid),
-                              &cred_first))
+    if (akid && secret_member(json, "AccessKeyId", akid, &cred_first))
       return -1;
-    if (secret && secret_member(json, "RawSecretAccessKey",
-                                conf_string(secret), &cred_first))
+    if (secret && secret_member(json, "RawSecretAccessKey", secret,
+                                &cred_first))
       return -1;
     str_puts(json, "}");
   }

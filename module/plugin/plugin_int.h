@@ -7,6 +7,7 @@
 
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include "kms/kms.h"
 #include "kms/plugin.h"
 
@@ -15,6 +16,132 @@
 #else
 #define KMSP_PRINTF(a, b)
 #endif
+
+/* {===== host transport adapter (plugin_transport.c) ===== */
+
+/* A kms_transport_fn over the host's kms_plugin_transport_fn; ud is a
+ * kmsp_transport. */
+typedef struct kmsp_transport {
+  kms_plugin_transport_fn fn;
+  void *ud;
+  kms_alloc_fn alloc;
+  void *alloc_ud;
+} kmsp_transport;
+
+kms_status kmsp_transport_send(void *ud, const kms_http *req,
+                               const kms_transport_opts *opts,
+                               kms_http_response *resp, kms_error *err);
+/* }===== */
+
+/* {===== the instance and errors across the ABI (plugin.c) ===== */
+
+#define STRUCT_SIZE_MAX (64 * 1024) /* a larger size is not a struct */
+
+/* A client and the configuration generation it was built from. */
+typedef struct pooled {
+  kms_client *client;
+  unsigned long gen;
+  struct pooled *next;
+} pooled;
+
+struct kms_plugin_instance {
+  kms_alloc_fn alloc;            /* NULL: malloc */
+  void *alloc_ud;
+  char host_name[64];
+  kms_plugin_log_fn log;
+  void *log_ud;
+  int host_log_level;
+  kmsp_transport transport;      /* .fn NULL: libcurl */
+
+  pthread_mutex_t lock;          /* guards everything below */
+  kms_config *cfg;               /* NULL until configured */
+  int log_level;                 /* effective: LogLevel, else the host's */
+  unsigned long generation;      /* bumped by every configure */
+  pooled *idle;                  /* clients of the current generation */
+  size_t n_idle;
+};
+
+/* Returns KMS_ERR_INVALID_ARG from the calling operation when the
+ * pointer p is NULL, naming it. */
+#define NEED(p, what, err)                                              \
+  do {                                                                  \
+    if (!(p))                                                           \
+      return kmsp_fail(err, KMS_ERR_INVALID_ARG, "%s: %s is NULL", what, \
+                       #p);                                             \
+  } while (0)
+
+/* 1 when the host's error struct can be written: it holds at least the
+ * code, and its size is plausible. */
+int kmsp_perr_usable(const kms_plugin_error *p);
+/* Clears the host's error struct (as far as its size reaches). */
+void kmsp_perr_clear(kms_plugin_error *p);
+/* Copies a core error report into the host's struct; returns its status
+ * as an int (what the operations return). */
+int kmsp_report(kms_plugin_error *p, const kms_error *e);
+/* Reports a failure made here (no HTTP involved). */
+int kmsp_fail(kms_plugin_error *p, kms_status status, const char *fmt, ...)
+    KMSP_PRINTF(3, 4);
+
+/* The host's allocator (malloc without one). */
+void *kmsp_imalloc(const kms_plugin_instance *inst, size_t n);
+void kmsp_ifree(const kms_plugin_instance *inst, void *p, size_t n);
+/* A copy of s[0..n) for the caller, allocated the host's way; NULL when
+ * out of memory. */
+char *kmsp_out_string(const kms_plugin_instance *inst, const char *s,
+                      size_t n);
+/* Wipes and frees a malloc'ed string. NULL is a no-op. */
+void kmsp_wipe_free(char *s);
+
+/* Takes a client for one call: an idle one, or a new one built from the
+ * current configuration; NULL with *rc and err set when there is none.
+ * Give it back with kmsp_release. Thread-safe. */
+pooled *kmsp_acquire(kms_plugin_instance *inst, const char *what, int *rc,
+                     kms_plugin_error *err);
+void kmsp_release(kms_plugin_instance *inst, pooled *p);
+
+/* The operations of the table (see kms_plugin_ops in kms/plugin.h):
+ * lifecycle and configuration in plugin.c, the rest in plugin_calls.c. */
+kms_plugin_instance *kmsp_op_create(const kms_plugin_host *host,
+                                    kms_plugin_error *err);
+void kmsp_op_destroy(kms_plugin_instance *inst);
+int kmsp_op_configure_tree(kms_plugin_instance *inst,
+                           const kms_plugin_config_item *root,
+                           kms_plugin_error *err);
+int kmsp_op_configure_kv(kms_plugin_instance *inst, const char *key,
+                         const char *value, kms_plugin_error *err);
+int kmsp_op_validate(kms_plugin_instance *inst, const char *request_json,
+                     const char *store_json, char **problems_json,
+                     kms_plugin_error *err);
+int kmsp_op_sign(kms_plugin_instance *inst, const char *operation,
+                 const char *request_json, int64_t time, char **signed_json,
+                 kms_plugin_error *err);
+int kmsp_op_check_response(kms_plugin_instance *inst, const char *operation,
+                           long http_status, const char *headers,
+                           const char *body, size_t body_len,
+                           char **result_json, kms_plugin_error *err);
+int kmsp_op_update(kms_plugin_instance *inst, const char *request_json,
+                   const char *store_json, kms_plugin_error *err);
+int kmsp_op_describe(kms_plugin_instance *inst, const char *id,
+                     char **response_json, kms_plugin_error *err);
+int kmsp_op_connect(kms_plugin_instance *inst, const char *id,
+                    kms_plugin_error *err);
+int kmsp_op_disconnect(kms_plugin_instance *inst, const char *id,
+                       kms_plugin_error *err);
+void kmsp_op_free_string(kms_plugin_instance *inst, char *s);
+kms_request *kmsp_op_request_new(kms_plugin_instance *inst,
+                                 kms_plugin_error *err);
+int kmsp_op_request_set(kms_request *req, kms_member member,
+                        const char *value, size_t len,
+                        kms_plugin_error *err);
+void kmsp_op_request_free(kms_request *req);
+int kmsp_op_validate_request(kms_plugin_instance *inst,
+                             const kms_request *req,
+                             const kms_store_context *ctx,
+                             char **problems_json, kms_plugin_error *err);
+int kmsp_op_update_request(kms_plugin_instance *inst, const kms_request *req,
+                           const kms_store_context *ctx,
+                           kms_plugin_error *err);
+/* }===== */
 
 /* {===== errors (plugin_config.c) ===== */
 
@@ -59,22 +186,6 @@ kms_status kmsp_read_secret_file(const char *what, const char *path,
                                  char **out, size_t *len, kms_error *err);
 /* Wipes and frees a secret from kmsp_read_secret_file. NULL is a no-op. */
 void kmsp_secret_free(char *s, size_t len);
-/* }===== */
-
-/* {===== host transport adapter (plugin_transport.c) ===== */
-
-/* A kms_transport_fn over the host's kms_plugin_transport_fn; ud is a
- * kmsp_transport. */
-typedef struct kmsp_transport {
-  kms_plugin_transport_fn fn;
-  void *ud;
-  kms_alloc_fn alloc;
-  void *alloc_ud;
-} kmsp_transport;
-
-kms_status kmsp_transport_send(void *ud, const kms_http *req,
-                               const kms_transport_opts *opts,
-                               kms_http_response *resp, kms_error *err);
 /* }===== */
 
 /* {===== JSON across the ABI (plugin_json.c) ===== */

@@ -2,6 +2,7 @@
  * duplicates, body in wiped memory) that the encoder builds, the signer
  * signs and a transport sends; its printable form with secrets redacted;
  * and the kms_http_response helpers a transport fills. */
+#include <stdint.h>
 #include <stdio.h>
 #include <string.h>
 #include "internal.h"
@@ -16,17 +17,19 @@ typedef struct header {
   size_t value_len;
 } header;
 
-/* A signed KMS request (6 headers, ~450 bytes, a short URL) fits in the
- * inline storage: building and signing it allocates only the object and
- * the body. */
+/* A signed KMS request (6 headers, ~450 bytes, a short URL, a body of a
+ * few hundred bytes) fits in the inline storage: building and signing it
+ * allocates only the object. */
 #define INLINE_HEADERS 8
 #define INLINE_HDATA 512
 #define INLINE_STRINGS 256
+#define INLINE_BODY 512
 
 struct kms_http {
   kmsi_allocator a;
   /* One block holding, NUL-separated: method, scheme, hostport, path,
-   * query, url, target. Rebuilt whole when the query changes. */
+   * query, url (whose tail is the target). Rebuilt whole when the query
+   * changes. */
   char *strings;         /* inline_strings or a heap block */
   size_t strings_size;
   const char *method;
@@ -44,10 +47,15 @@ struct kms_http {
   char *hdata;           /* header arena: inline_hdata or a heap block */
   size_t hlen;
   size_t hcap;
-  kms_buf body;          /* secret: the JSON may carry KeyStorePassword */
+  /* The body, NUL-terminated: secret (the JSON may carry
+   * KeyStorePassword), wiped when replaced or freed. */
+  char *body;            /* inline_body or a heap block of body_cap */
+  size_t body_len;
+  size_t body_cap;
   header inline_hdrs[INLINE_HEADERS];
   char inline_strings[INLINE_STRINGS];
   char inline_hdata[INLINE_HDATA];
+  char inline_body[INLINE_BODY];
 };
 
 /* {=====================================================================
@@ -94,6 +102,52 @@ static char lower(char c)
   return c >= 'A' && c <= 'Z' ? (char)(c - 'A' + 'a') : c;
 }
 
+#define ONES 0x0101010101010101u
+#define HIGHS 0x8080808080808080u
+
+static uint64_t load64(const char *p)
+{
+  uint64_t x;
+  memcpy(&x, p, 8);
+  return x;
+}
+
+/* 1 when a byte of x is a control character (below 0x20, or 0x7f); may
+ * also flag a word whose first such byte comes before. */
+static int ctl_word(uint64_t x)
+{
+  uint64_t d = x ^ (ONES * 0x7f);
+  return (((x - ONES * 0x20) & ~x) | ((d - ONES) & ~d)) & HIGHS ? 1 : 0;
+}
+
+/* The first control character of s[0..n), or NULL: eight bytes at a
+ * time, the last word overlapping the one before, then byte by byte. */
+static const char *find_ctl(const char *s, size_t n)
+{
+  size_t i = 0;
+  if (n >= 8) {
+    for (; i + 8 <= n; i += 8)
+      if (ctl_word(load64(s + i)))
+        break;
+    if (i + 8 > n && !ctl_word(load64(s + n - 8)))
+      return NULL;
+  }
+  for (; i < n; i++)
+    if (is_ctl((unsigned char)s[i]))
+      return s + i;
+  return NULL;
+}
+
+/* ASCII lower case of eight bytes at once: 0x20 is added to the bytes
+ * 'A'..'Z' (found on the low seven bits, so no carry crosses bytes). */
+static uint64_t lower_word(uint64_t x)
+{
+  uint64_t low7 = x & ~HIGHS;
+  uint64_t ge_a = low7 + ONES * (0x80 - 'A');
+  uint64_t gt_z = low7 + ONES * (0x7f - 'Z');
+  return x | (((ge_a & ~gt_z & ~x) & HIGHS) >> 2);
+}
+
 /* Case-insensitive (ASCII) equality of a[0..alen) and the string b. */
 static int name_eq(const char *a, size_t alen, const char *b)
 {
@@ -124,6 +178,15 @@ static void release(kms_http *m, char *p, const char *inl, size_t n,
     kmsi_free(&m->a, p, cap);
 }
 
+/* How many bytes of the string block are wiped when it is replaced or
+ * freed: all of them when there is a query (a presigned URL carries
+ * X-Amz-Security-Token there), none otherwise (a method, a scheme, a host
+ * and a path are not secret). */
+static size_t strings_secret(const kms_http *m)
+{
+  return m->query ? m->strings_size : 0;
+}
+
 /* }===================================================================== */
 
 /* {=====================================================================
@@ -147,7 +210,7 @@ static kms_status set_parts(kms_http *m, const char *method,
   char *blk;
 
   size = ml + 1 + sl + 1 + hl + 1 + path_len + 1 + query_len + 1 +
-         (sl + 3 + hl + path_len + qpart + 1) + (path_len + qpart + 1);
+         (sl + 3 + hl + path_len + qpart + 1);
   /* Inline when it fits; through tmp when the old block is the inline
    * one (the parts may point into it). */
   if (size > sizeof tmp)
@@ -171,7 +234,7 @@ static kms_status set_parts(kms_http *m, const char *method,
   blk[o++] = '\0';
   PUT(query ? query : "", query_len);
   blk[o++] = '\0';
-  /* url: scheme://hostport path [?query] */
+  /* url: scheme://hostport path [?query]; its tail is the target */
   PUT(scheme, sl);
   PUT("://", 3);
   PUT(hostport, hl);
@@ -181,21 +244,15 @@ static kms_status set_parts(kms_http *m, const char *method,
     PUT(query, query_len);
   }
   blk[o++] = '\0';
-  /* target: path [?query] */
-  PUT(path, path_len);
-  if (query) {
-    blk[o++] = '?';
-    PUT(query, query_len);
-  }
-  blk[o++] = '\0';
 #undef PUT
 
   if (m->strings != blk)
-    release(m, m->strings, m->inline_strings, m->strings_size,
+    release(m, m->strings, m->inline_strings, strings_secret(m),
             m->strings_size);
   if (blk == tmp) {
     memcpy(m->inline_strings, tmp, size);
-    kmsi_wipe(tmp, size);
+    if (query)
+      kmsi_wipe(tmp, size);
     blk = m->inline_strings;
   }
   m->strings = blk;
@@ -216,8 +273,7 @@ static kms_status set_parts(kms_http *m, const char *method,
   m->query_len = query ? query_len : 0;
   o += query_len + 1;
   m->url = blk + o;
-  o += sl + 3 + hl + path_len + qpart + 1;
-  m->target = blk + o;
+  m->target = m->url + sl + 3 + hl;
   return KMS_OK;
 }
 
@@ -240,7 +296,9 @@ static kms_http *http_alloc(kms_alloc_fn alloc, void *alloc_ud,
   m->cap = INLINE_HEADERS;
   m->hdata = m->inline_hdata;
   m->hcap = INLINE_HDATA;
-  kmsi_buf_init(&m->body, &a, 1);
+  m->body = m->inline_body;
+  m->body[0] = '\0';
+  m->body_cap = INLINE_BODY;
   return m;
 }
 
@@ -262,9 +320,7 @@ static kms_status parse_url(kms_http *m, const char *method, const char *url,
   unsigned long port = 0;
   int has_port = 0;
 
-  for (p = url; (unsigned char)*p >= 0x20 && *p != 0x7f; p++)
-    ;
-  if (*p) {
+  if (find_ctl(url, strlen(url))) {
     kmsi_error(err, st, "url: control character in the URL");
     goto cleanup;
   }
@@ -338,8 +394,14 @@ static kms_status parse_url(kms_http *m, const char *method, const char *url,
     kmsi_error(err, st, "url: host is too long");
     goto cleanup;
   }
-  for (i = 0; i < hl; i++)
-    hostport[i] = lower(auth[i]);
+  /* Lowered a word at a time: hostport has room for the last word
+   * (hl + 7 fits), whose bytes past hl are zeroed first. */
+  memcpy(hostport, auth, hl);
+  memset(hostport + hl, 0, 7);
+  for (i = 0; i < hl; i += 8) {
+    uint64_t x = lower_word(load64(hostport + i));
+    memcpy(hostport + i, &x, 8);
+  }
   hostport[hl] = '\0';
   if (has_port && !((strcmp(scheme, "http") == 0 && port == 80) ||
                     (strcmp(scheme, "https") == 0 && port == 443)))
@@ -386,9 +448,8 @@ void kms_http_free(kms_http *m)
   release(m, m->hdata, m->inline_hdata, m->hlen, m->hcap);
   if (m->hdrs != m->inline_hdrs)
     kmsi_free(&a, m->hdrs, m->cap * sizeof *m->hdrs);
-  kms_buf_free(&m->body);
-  /* The query may hold a presigned X-Amz-Security-Token. */
-  release(m, m->strings, m->inline_strings, m->strings_size,
+  release(m, m->body, m->inline_body, m->body_len, m->body_cap);
+  release(m, m->strings, m->inline_strings, strings_secret(m),
           m->strings_size);
   kmsi_free(&a, m, sizeof *m);
 }
@@ -463,7 +524,8 @@ static kms_status insert_header(kms_http *m, size_t pos, const char *name,
     release(m, old, m->inline_hdata, old_len, old_cap);
   if (pos > m->nhdrs)
     pos = m->nhdrs;
-  memmove(m->hdrs + pos + 1, m->hdrs + pos, (m->nhdrs - pos) * sizeof h);
+  if (pos < m->nhdrs)
+    memmove(m->hdrs + pos + 1, m->hdrs + pos, (m->nhdrs - pos) * sizeof h);
   m->hdrs[pos] = h;
   m->nhdrs++;
   return KMS_OK;
@@ -612,14 +674,45 @@ const char *kms_http_header(const kms_http *m, const char *name)
  * Body, accessors, query
  * ===================================================================== */
 
+/* The new body goes inline when it fits, else into a heap block made
+ * before the old one is released (so a failure changes nothing, and body
+ * may point into the old one). */
 kms_status kms_http_set_body(kms_http *m, const char *body, size_t len,
                              kms_error *err)
 {
+  char *blk = NULL;
+  size_t cap = INLINE_BODY;
+
   if (!m || (!body && len))
     return kmsi_error(err, KMS_ERR_INVALID_ARG, "http: bad body");
-  kmsi_buf_reset(&m->body);
-  if (kmsi_buf_append(&m->body, body, len) != KMS_OK)
-    return kmsi_error(err, KMS_ERR_NOMEM, "http: out of memory");
+  if (len >= INLINE_BODY) {
+    if (len == (size_t)-1)
+      return kmsi_error(err, KMS_ERR_NOMEM, "http: out of memory");
+    cap = len + 1;
+    blk = kmsi_malloc(&m->a, cap);
+    if (!blk)
+      return kmsi_error(err, KMS_ERR_NOMEM, "http: out of memory");
+    if (len)
+      memcpy(blk, body, len);
+  }
+  if (!blk && m->body == m->inline_body) {
+    /* Inline to inline: body may overlap the old bytes. */
+    if (len)
+      memmove(m->inline_body, body, len);
+    if (m->body_len > len)
+      kmsi_wipe(m->inline_body + len, m->body_len - len);
+  } else {
+    if (!blk) {
+      blk = m->inline_body;
+      if (len)
+        memcpy(blk, body, len);
+    }
+    release(m, m->body, m->inline_body, m->body_len, m->body_cap);
+  }
+  m->body = blk ? blk : m->inline_body;
+  m->body_len = len;
+  m->body_cap = cap;
+  m->body[len] = '\0';
   return KMS_OK;
 }
 
@@ -646,10 +739,10 @@ const char *kms_http_target(const kms_http *m)
 const char *kms_http_body(const kms_http *m, size_t *len)
 {
   if (len)
-    *len = m ? m->body.len : 0;
+    *len = m ? m->body_len : 0;
   if (!m)
     return NULL;
-  return m->body.data ? m->body.data : "";
+  return m->body;
 }
 
 const kmsi_allocator *kmsi_http_allocator(const kms_http *m)
@@ -710,10 +803,13 @@ kms_http *kms_http_new_for(kms_operation op, const char *url,
 {
   char target[96];
   const char *name;
+  size_t nlen = 0;
   kms_http *m = NULL, *result = NULL;
 
   name = (int)op >= 0 && op < KMS_OP__COUNT ? kms_operation_name(op) : NULL;
-  if (!name || strlen(name) > 64 || (!body && body_len)) {
+  if (name)
+    nlen = strlen(name);
+  if (!name || nlen > 64 || (!body && body_len)) {
     kmsi_error(err, KMS_ERR_INVALID_ARG, "http: bad operation or body");
     goto cleanup;
   }
@@ -721,11 +817,11 @@ kms_http *kms_http_new_for(kms_operation op, const char *url,
   if (!m)
     goto cleanup;
   memcpy(target, "TrentService.", 13);
-  memcpy(target + 13, name, strlen(name) + 1);
+  memcpy(target + 13, name, nlen + 1);
   /* Checked: the host comes from the parsed URL, the rest is ours. */
   if (insert_header(m, 0, "Host", 4, m->hostport, strlen(m->hostport), 1,
                     err) != KMS_OK ||
-      insert_header(m, 1, "X-Amz-Target", 12, target, strlen(target), 1,
+      insert_header(m, 1, "X-Amz-Target", 12, target, 13 + nlen, 1,
                     err) != KMS_OK ||
       insert_header(m, 2, "Content-Type", 12, "application/x-amz-json-1.1",
                     26, 1, err) != KMS_OK ||
@@ -1224,9 +1320,9 @@ kms_status kms_http_to_text(const kms_http *m, int redact, kms_buf *out,
     st = put_header(out, m, &m->hdrs[i], redact);
   if (st == KMS_OK)
     st = kmsi_buf_putc(out, '\n');
-  if (st == KMS_OK && m->body.len)
-    st = redact ? put_redacted_body(out, m->body.data, m->body.len)
-                : kmsi_buf_append(out, m->body.data, m->body.len);
+  if (st == KMS_OK && m->body_len)
+    st = redact ? put_redacted_body(out, m->body, m->body_len)
+                : kmsi_buf_append(out, m->body, m->body_len);
   if (st != KMS_OK) {
     kms_buf_free(out);
     return kmsi_error(err, st, "http: out of memory");

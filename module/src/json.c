@@ -174,12 +174,15 @@ static size_t plain_prefix(const unsigned char *p, size_t len)
 kms_status kmsi_json_put_string(kms_buf *b, const char *s, size_t len)
 {
   const unsigned char *p = (const unsigned char *)s;
-  size_t i = 0, run;
+  size_t i = 0, run, room = b->data ? b->cap - b->len : 0;
   kms_status st;
 
-  st = kmsi_buf_reserve(b, len + 2);
-  if (st != KMS_OK)
-    goto cleanup;
+  /* Room for the quotes, the bytes as they are and the NUL. */
+  if (room < 3 || len > room - 3) {
+    st = kmsi_buf_reserve(b, len + 2);
+    if (st != KMS_OK)
+      goto cleanup;
+  }
   /* The usual case, nothing to escape: one copy. */
   run = plain_prefix(p, len);
   if (run == len) {

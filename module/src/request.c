@@ -117,6 +117,12 @@ int kms_member_is_secret(kms_member m)
  * The request object
  * ===================================================================== */
 
+/* Values set with kms_request_set are copied into the request itself
+ * while this space lasts (an id and a password or a name usually fit):
+ * no allocation, and the copies are wiped with the request. The space is
+ * handed out once; a replaced value is wiped where it is. */
+#define INLINE_VALUES 128
+
 /* Order bookkeeping: seq[t] == 0 means the key was set with
  * kms_request_set (an AWS CLI option: model position, first); seq[t] > 0
  * means it came from JSON and is encoded after those, by seq. seq is only
@@ -129,6 +135,9 @@ struct kms_request {
   unsigned long next_seq;
   int cred_present;              /* the structure, even when empty */
   int secret_first;              /* RawSecretAccessKey before AccessKeyId */
+  unsigned inline_mask;          /* bit m: value[m] is in inline_values */
+  size_t inline_used;            /* bytes of inline_values handed out */
+  char inline_values[INLINE_VALUES]; /* last: only the used part is wiped */
 };
 
 static void drop(const kmsi_allocator *a, char **value, size_t *len)
@@ -137,6 +146,19 @@ static void drop(const kmsi_allocator *a, char **value, size_t *len)
     kmsi_free_secret(a, *value, *len + 1);
   *value = NULL;
   *len = 0;
+}
+
+/* Makes member m absent, wiping its value (and freeing it when it is on
+ * the heap). */
+static void drop_member(kms_request *req, kms_member m)
+{
+  if (req->inline_mask & (1u << m))
+    kmsi_wipe(req->value[m], req->len[m] + 1);
+  else
+    drop(&req->a, &req->value[m], &req->len[m]);
+  req->inline_mask &= ~(1u << m);
+  req->value[m] = NULL;
+  req->len[m] = 0;
 }
 
 static int top_present(const kms_request *req, int t)
@@ -153,15 +175,19 @@ kms_request *kms_request_new(kms_alloc_fn alloc, void *alloc_ud,
   kms_request *req;
 
   kmsi_allocator_init(&a, alloc, alloc_ud);
-  req = kmsi_calloc(&a, sizeof *req);
+  req = kmsi_malloc(&a, sizeof *req);
   if (!req) {
     kmsi_error(err, KMS_ERR_NOMEM, "request: out of memory");
     return NULL;
   }
+  /* The inline space needs no zeroing: it is only read once written. */
+  memset(req, 0, offsetof(kms_request, inline_values));
   req->a = a;
   return req;
 }
 
+/* Heap values are wiped and freed one by one; the inline ones go with
+ * the request, whose used part is wiped whole. */
 void kms_request_free(kms_request *req)
 {
   kmsi_allocator a;
@@ -171,8 +197,10 @@ void kms_request_free(kms_request *req)
     return;
   a = req->a;
   for (m = 0; m < KMS_M__COUNT; m++)
-    drop(&a, &req->value[m], &req->len[m]);
-  kmsi_free_secret(&a, req, sizeof *req);
+    if (req->value[m] && !(req->inline_mask & (1u << m)))
+      drop(&a, &req->value[m], &req->len[m]);
+  kmsi_wipe(req, offsetof(kms_request, inline_values) + req->inline_used);
+  kmsi_free(&a, req, sizeof *req);
 }
 
 int kmsi_request_has_credential(const kms_request *req)
@@ -185,6 +213,13 @@ const kmsi_allocator *kmsi_request_allocator(const kms_request *req)
   return &req->a;
 }
 
+void kmsi_request_values(const kms_request *req, const char **value,
+                         size_t *len)
+{
+  memcpy(value, req->value, sizeof req->value);
+  memcpy(len, req->len, sizeof req->len);
+}
+
 /* A half that was absent goes after the other half, if present, so the
  * inner order is the order the user gave the halves in. Setting any member
  * moves its top-level key to its model position (seq 0): an option given
@@ -193,13 +228,23 @@ kms_status kms_request_set(kms_request *req, kms_member m, const char *value,
                            size_t len, kms_error *err)
 {
   char *copy;
+  int inl;
 
   if (!req || (int)m < 0 || m >= KMS_M__COUNT || (!value && len))
     return kmsi_error(err, KMS_ERR_INVALID_ARG,
                       "request set: bad argument");
-  copy = kmsi_strndup(&req->a, value ? value : "", len);
-  if (!copy)
-    return kmsi_error(err, KMS_ERR_NOMEM, "request set: out of memory");
+  inl = len < INLINE_VALUES - req->inline_used;
+  if (inl) {
+    copy = req->inline_values + req->inline_used;
+    if (len)
+      memcpy(copy, value, len);
+    copy[len] = '\0';
+    req->inline_used += len + 1;
+  } else {
+    copy = kmsi_strndup(&req->a, value ? value : "", len);
+    if (!copy)
+      return kmsi_error(err, KMS_ERR_NOMEM, "request set: out of memory");
+  }
   if (is_half(m)) {
     kms_member other = m == KMS_M_XKS_ACCESS_KEY_ID
                            ? KMS_M_XKS_RAW_SECRET_ACCESS_KEY
@@ -212,9 +257,11 @@ kms_status kms_request_set(kms_request *req, kms_member m, const char *value,
     }
     req->cred_present = 1;
   }
-  drop(&req->a, &req->value[m], &req->len[m]);
+  drop_member(req, m);
   req->value[m] = copy;
   req->len[m] = len;
+  if (inl)
+    req->inline_mask |= 1u << m;
   req->seq[member_top(m)] = 0;
   return KMS_OK;
 }
@@ -223,7 +270,7 @@ void kms_request_unset(kms_request *req, kms_member m)
 {
   if (!req || (int)m < 0 || m >= KMS_M__COUNT)
     return;
-  drop(&req->a, &req->value[m], &req->len[m]);
+  drop_member(req, m);
   if (is_half(m)) {
     if (!req->value[KMS_M_XKS_ACCESS_KEY_ID] &&
         !req->value[KMS_M_XKS_RAW_SECRET_ACCESS_KEY]) {
@@ -269,10 +316,8 @@ kms_status kms_request_set_credential(kms_request *req,
     if (!raw)
       goto cleanup;
   }
-  drop(&req->a, &req->value[KMS_M_XKS_ACCESS_KEY_ID],
-       &req->len[KMS_M_XKS_ACCESS_KEY_ID]);
-  drop(&req->a, &req->value[KMS_M_XKS_RAW_SECRET_ACCESS_KEY],
-       &req->len[KMS_M_XKS_RAW_SECRET_ACCESS_KEY]);
+  drop_member(req, KMS_M_XKS_ACCESS_KEY_ID);
+  drop_member(req, KMS_M_XKS_RAW_SECRET_ACCESS_KEY);
   req->value[KMS_M_XKS_ACCESS_KEY_ID] = akid;
   req->len[KMS_M_XKS_ACCESS_KEY_ID] = akid ? akid_len : 0;
   req->value[KMS_M_XKS_RAW_SECRET_ACCESS_KEY] = raw;
@@ -469,7 +514,7 @@ static void commit(kms_request *req, staging *st)
       first = last = top_member(t);
     }
     for (m = first; m <= last; m++) {
-      drop(&req->a, &req->value[m], &req->len[m]);
+      drop_member(req, m);
       req->value[m] = st->value[m];
       req->len[m] = st->len[m];
       st->value[m] = NULL;
@@ -560,7 +605,8 @@ static int request_order(const kms_request *req, int order[T__COUNT])
  * front is gone (a value needed escaping). */
 static kms_status put_raw(kms_buf *b, const char *s, size_t n)
 {
-  if (b->cap - b->len < n + 1 && kmsi_buf_reserve(b, n) != KMS_OK)
+  if ((!b->data || b->cap - b->len < n + 1) &&
+      kmsi_buf_reserve(b, n) != KMS_OK)
     return KMS_ERR_NOMEM;
   memcpy(b->data + b->len, s, n);
   b->len += n;

@@ -16,6 +16,11 @@ int kmsi_request_has_credential(const kms_request *req);
 
 /* The allocator the request was created with. */
 const kmsi_allocator *kmsi_request_allocator(const kms_request *req);
+
+/* Every member's value (borrowed, NULL when absent) and length, in one
+ * call: value and len have KMS_M__COUNT entries. */
+void kmsi_request_values(const kms_request *req, const char **value,
+                         size_t *len);
 /* }===== */
 
 /* {===== json.c ===== */

@@ -6,15 +6,15 @@
 /* Why the deprecated low-level API: in OpenSSL 3 every EVP_Digest* or
  * EVP_MAC_* call goes through provider dispatch, context set-up and (for
  * HMAC) key copies, which cost about as much as the hashing itself for
- * the short messages of SigV4. SHA256_Update on whole blocks calls the
- * same assembly compression function directly, and the chaining value is
- * a public field, which is what lets a signer keep an HMAC key as two
- * states. The API is deprecated, not gone: it is used in this file only,
- * for the whole-block compression step only. This bypasses provider
- * selection (a FIPS provider configured for the process is not used for
- * SigV4's hashing, which protects no data at rest). When OpenSSL is built
- * without the deprecated API (or KMSI_SHA256_PORTABLE is defined), a
- * plain C compression function (FIPS 180-4) takes its place. */
+ * the short messages of SigV4. SHA256_Update and SHA256_Transform on
+ * whole blocks call the same assembly compression function directly, and
+ * the chaining value is a public field, which is what lets a signer keep
+ * an HMAC key as two states. The API is deprecated, not gone: it is used
+ * in this file only, for the whole-block compression step only. It
+ * bypasses provider selection: a FIPS provider configured for the process
+ * is not used for SigV4's SHA-256 and HMAC. When OpenSSL is built without
+ * the deprecated API (or KMSI_SHA256_PORTABLE is defined), a plain C
+ * compression function (FIPS 180-4) takes its place. */
 #define OPENSSL_SUPPRESS_DEPRECATED
 #include <string.h>
 #include <openssl/crypto.h>
@@ -50,10 +50,14 @@ static void work_load(work *w, const kmsi_sha256_state *s)
 }
 
 /* n >= 1 whole blocks: SHA256_Update hands them to the assembly block
- * function in one call (OpenSSL's AVX2 code then does two at a time). */
+ * function in one call (OpenSSL's AVX2 code then does two at a time);
+ * SHA256_Transform does one block with less bookkeeping. */
 static void work_blocks(work *w, const unsigned char *p, size_t n)
 {
-  SHA256_Update(w, p, n * KMSI_SHA256_BLOCK);
+  if (n == 1)
+    SHA256_Transform(w, p);
+  else
+    SHA256_Update(w, p, n * KMSI_SHA256_BLOCK);
 }
 
 #else /* KMSI_SHA256_PORTABLE */
@@ -195,7 +199,11 @@ void kmsi_sha256_finish(const kmsi_sha256_state *s, uint64_t done,
     tlen += KMSI_SHA256_BLOCK;
   }
   used = n - direct * KMSI_SHA256_BLOCK;
-  memset(tail, 0, sizeof tail);   /* a fixed size: inlined */
+  /* fixed sizes, so the compiler writes the zeros inline */
+  if (tlen == KMSI_SHA256_BLOCK)
+    memset(tail, 0, KMSI_SHA256_BLOCK);
+  else
+    memset(tail, 0, sizeof tail);
   if (used)
     memcpy(tail, p + direct * KMSI_SHA256_BLOCK, used);
   tail[used] = 0x80;

@@ -6,6 +6,9 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 #include "internal.h"
 #include "sha256.h"
 
@@ -52,11 +55,29 @@ static void sha256_creq(crypto *c, const char *data, size_t n,
   kmsi_sha256_finish(&c->mid, 64, data + 64, n - 64, out);
 }
 
-/* Lower-case hex of a digest (n a multiple of 4), two digits per table
- * lookup, four bytes per turn: three digests per signature are written
- * out. */
-static void to_hex(const unsigned char *d, size_t n, char *out)
+/* Lower-case hex of a 32-byte digest (three are written out per
+ * signature): with SSE2, sixteen bytes at a time (each nibble widened to
+ * a byte, then '0' + n, plus 'a' - '9' - 1 where n > 9); else two digits
+ * per table lookup. out receives 64 digits and a NUL. */
+static void to_hex(const unsigned char d[SHA256_LEN], char *out)
 {
+#if defined(__SSE2__)
+  const __m128i low = _mm_set1_epi8(0x0f), nine = _mm_set1_epi8(9);
+  const __m128i zero = _mm_set1_epi8('0'), gap = _mm_set1_epi8('a' - '9' - 1);
+  int i;
+  for (i = 0; i < SHA256_LEN; i += 16) {
+    __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(d + i));
+    __m128i hi = _mm_and_si128(_mm_srli_epi16(v, 4), low);
+    __m128i lo = _mm_and_si128(v, low);
+    __m128i a = _mm_unpacklo_epi8(hi, lo), b = _mm_unpackhi_epi8(hi, lo);
+    a = _mm_add_epi8(_mm_add_epi8(a, zero),
+                     _mm_and_si128(_mm_cmpgt_epi8(a, nine), gap));
+    b = _mm_add_epi8(_mm_add_epi8(b, zero),
+                     _mm_and_si128(_mm_cmpgt_epi8(b, nine), gap));
+    _mm_storeu_si128((__m128i *)(void *)(out + 2 * i), a);
+    _mm_storeu_si128((__m128i *)(void *)(out + 2 * i + 16), b);
+  }
+#else
   static const char pairs[] =
       "000102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f"
       "202122232425262728292a2b2c2d2e2f303132333435363738393a3b3c3d3e3f"
@@ -67,13 +88,10 @@ static void to_hex(const unsigned char *d, size_t n, char *out)
       "c0c1c2c3c4c5c6c7c8c9cacbcccdcecfd0d1d2d3d4d5d6d7d8d9dadbdcdddedf"
       "e0e1e2e3e4e5e6e7e8e9eaebecedeeeff0f1f2f3f4f5f6f7f8f9fafbfcfdfeff";
   size_t i;
-  for (i = 0; i < n; i += 4) {
+  for (i = 0; i < SHA256_LEN; i++)
     memcpy(out + 2 * i, pairs + 2 * (size_t)d[i], 2);
-    memcpy(out + 2 * i + 2, pairs + 2 * (size_t)d[i + 1], 2);
-    memcpy(out + 2 * i + 4, pairs + 2 * (size_t)d[i + 2], 2);
-    memcpy(out + 2 * i + 6, pairs + 2 * (size_t)d[i + 3], 2);
-  }
-  out[2 * n] = '\0';
+#endif
+  out[2 * SHA256_LEN] = '\0';
 }
 
 /* }===================================================================== */
@@ -214,11 +232,13 @@ typedef struct job {
   int query;              /* KMS_SIGN_QUERY */
   int body_header;        /* x-amz-content-sha256 (header mode only) */
   int sign_token;         /* the token is part of the signature */
+  int has_host;           /* the message has a Host header (Task 1 sets) */
   size_t region_len;
   size_t service_len;
+  size_t scope_len;
+  /* The arrays last: job_init zeroes the fields above only. */
   char amz_date[17];      /* 20150830T123600Z */
   char scope[8 + 1 + SCOPE_PART_MAX + 1 + SCOPE_PART_MAX + 14];
-  size_t scope_len;
   char payload_hash[2 * SHA256_LEN + 1];
 } job;
 
@@ -302,7 +322,8 @@ static kms_status job_init(job *j, const kms_http *msg,
 {
   char *o;
 
-  memset(j, 0, sizeof *j);
+  memset(j, 0, offsetof(job, amz_date));
+  j->payload_hash[0] = '\0';
   if (!msg || !cred || !p || !p->region || !p->service)
     return kmsi_error(err, KMS_ERR_INVALID_ARG,
                       "sigv4: message, credentials, region and service "
@@ -352,6 +373,13 @@ static kms_status job_init(job *j, const kms_http *msg,
  * Task 1: the canonical request
  * ===================================================================== */
 
+/* kmsi_buf_reserve(b, n), without the call when the room is there (the
+ * signer's scratch buffers keep their memory between signatures). */
+static kms_status room(kms_buf *b, size_t n)
+{
+  return b->data && b->cap - b->len > n ? KMS_OK : kmsi_buf_reserve(b, n);
+}
+
 static int is_unreserved(unsigned char c)
 {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') ||
@@ -368,7 +396,7 @@ static kms_status uri_encode(kms_buf *b, const char *s, size_t n,
   static const char up[] = "0123456789ABCDEF";
   size_t i;
   char *o;
-  kms_status st = kmsi_buf_reserve(b, 3 * n);
+  kms_status st = room(b, 3 * n);
   if (st != KMS_OK)
     return st;
   o = b->data + b->len;
@@ -574,6 +602,41 @@ static int lower_c(int c)
   return c + (((unsigned)c - 'A' < 26u) << 5);
 }
 
+/* The same for eight bytes: 0x20 is added to the bytes 'A'..'Z' (found on
+ * the low seven bits, so no carry crosses bytes). */
+static uint64_t lower_word(uint64_t x)
+{
+  const uint64_t ones = 0x0101010101010101u, highs = 0x8080808080808080u;
+  uint64_t low7 = x & ~highs;
+  uint64_t ge_a = low7 + ones * (0x80 - 'A');
+  uint64_t gt_z = low7 + ones * (0x7f - 'Z');
+  return x | (((ge_a & ~gt_z & ~x) & highs) >> 2);
+}
+
+/* o[0..n) = the lower case of s[0..n): a word at a time, the last word
+ * overlapping the one before, when there are eight bytes or more. */
+static void lower_copy(char *o, const char *s, size_t n)
+{
+  size_t i;
+  uint64_t x;
+
+  if (n < 8) {
+    for (i = 0; i < n; i++)
+      o[i] = (char)lower_c((unsigned char)s[i]);
+    return;
+  }
+  for (i = 0; i + 8 <= n; i += 8) {
+    memcpy(&x, s + i, 8);
+    x = lower_word(x);
+    memcpy(o + i, &x, 8);
+  }
+  if (i < n) {
+    memcpy(&x, s + n - 8, 8);
+    x = lower_word(x);
+    memcpy(o + n - 8, &x, 8);
+  }
+}
+
 /* By (lower-case) name, then by original position. */
 static int hent_cmp(const void *pa, const void *pb)
 {
@@ -716,11 +779,12 @@ static char *put_value(char *o, const char *v, size_t n, int clean)
  * the signer adds (Host when missing, X-Amz-Date, X-Amz-Security-Token,
  * x-amz-content-sha256), sorted by lower-case name, duplicates in order.
  * The message's names are lowered once, into names. ents has room for the
- * message's count + 4; *out receives how many. */
-static kms_status collect_headers(const job *j, kms_buf *names, hent *ents,
+ * message's count + 4; *out receives how many, j->has_host whether the
+ * message has a Host header. */
+static kms_status collect_headers(job *j, kms_buf *names, hent *ents,
                                   size_t *out)
 {
-  size_t count = kms_http_header_count(j->msg), n = 0, i, k, total = 0;
+  size_t count = kms_http_header_count(j->msg), n = 0, i, total = 0;
   int have_host = 0;
   char *o;
 
@@ -730,13 +794,12 @@ static kms_status collect_headers(const job *j, kms_buf *names, hent *ents,
     total += e->nlen;
   }
   kmsi_buf_reset(names);
-  if (kmsi_buf_reserve(names, total) != KMS_OK)
+  if (room(names, total) != KMS_OK)
     return KMS_ERR_NOMEM;
   o = names->data;
   for (i = 0; i < count; i++) {
     hent e = ents[i];
-    for (k = 0; k < e.nlen; k++)
-      o[k] = (char)lower_c((unsigned char)e.name[k]);
+    lower_copy(o, e.name, e.nlen);
     e.name = o;
     o += e.nlen;
     if (skipped_header(j, e.name, e.nlen))
@@ -757,6 +820,7 @@ static kms_status collect_headers(const job *j, kms_buf *names, hent *ents,
     ents[n].idx = n;                                                      \
     n++;                                                                  \
   } while (0)
+  j->has_host = have_host;
   if (!have_host) {
     const char *h = kms_http_host(j->msg);
     ADD("host", h, strlen(h), 0);
@@ -788,7 +852,7 @@ static kms_status put_signed_headers(kms_buf *sh, const hent *ents,
 
   for (i = 0; i < n; i++)
     need += ents[i].nlen;
-  if (kmsi_buf_reserve(sh, need) != KMS_OK)
+  if (room(sh, need) != KMS_OK)
     return KMS_ERR_NOMEM;
   o = sh->data + sh->len;
   for (i = 0; i < n; i++) {
@@ -804,17 +868,24 @@ static kms_status put_signed_headers(kms_buf *sh, const hent *ents,
   return KMS_OK;
 }
 
+/* Room for the canonical headers (a value never grows canonicalised). */
+static size_t canonical_headers_size(const hent *ents, size_t n)
+{
+  size_t i, need = 1;
+  for (i = 0; i < n; i++)
+    need += ents[i].nlen + 1 + ents[i].vlen + 1;
+  return need;
+}
+
 /* CanonicalHeaders: "name:value\n" per distinct lower-case name, repeated
  * names' values joined with ','; then the empty line. */
 static kms_status put_canonical_headers(kms_buf *b, const hent *ents,
                                         size_t n)
 {
-  size_t i, need = 1 + n;
+  size_t i;
   char *o;
 
-  for (i = 0; i < n; i++)
-    need += ents[i].nlen + 1 + ents[i].vlen + 1;
-  if (kmsi_buf_reserve(b, need) != KMS_OK)
+  if (room(b, canonical_headers_size(ents, n)) != KMS_OK)
     return KMS_ERR_NOMEM;
   o = b->data + b->len;
   for (i = 0; i < n; i++) {
@@ -924,7 +995,7 @@ static kms_status canonicalize(job *j, crypto *c, scratch *sc,
   /* The payload hash: SHA-256 of the body (of "" when there is none). */
   s = kms_http_body(j->msg, &len);
   kmsi_sha256(s, len, digest);
-  to_hex(digest, SHA256_LEN, j->payload_hash);
+  to_hex(digest, j->payload_hash);
 
   /* Task 1: CanonicalRequest =
    *   HTTPRequestMethod '\n' CanonicalURI '\n' CanonicalQueryString '\n'
@@ -936,11 +1007,14 @@ static kms_status canonicalize(job *j, crypto *c, scratch *sc,
     st = put_signed_headers(&sc->sh, ents, n);
   if (st == KMS_OK && j->query)
     st = build_query_params(j, sc);
-  /* HTTPRequestMethod '\n' */
+  /* HTTPRequestMethod '\n'. The canonical request is reserved whole
+   * (but for a query, which reserves its own room). */
   s = kmsi_http_path(j->msg, &plen);
   len = strlen(method);
   if (st == KMS_OK)
-    st = kmsi_buf_reserve(&sc->creq, len + 1 + 3 * plen + 2);
+    st = room(&sc->creq, len + 1 + 3 * plen + 2 + 1 +
+              canonical_headers_size(ents, n) + sc->sh.len +
+              1 + 2 * SHA256_LEN);
   if (st != KMS_OK)
     goto nomem;
   memcpy(sc->creq.data, method, len);
@@ -962,13 +1036,15 @@ static kms_status canonicalize(job *j, crypto *c, scratch *sc,
   st = put_canonical_query(j, sc, err);
   if (st != KMS_OK)
     goto cleanup;
-  st = kmsi_buf_putc(&sc->creq, '\n');
+  st = room(&sc->creq, 1);
+  if (st == KMS_OK)
+    sc->creq.data[sc->creq.len++] = '\n';
   /* CanonicalHeaders (each "name:value\n", then the empty line) */
   if (st == KMS_OK)
     st = put_canonical_headers(&sc->creq, ents, n);
   /* SignedHeaders '\n' HexEncode(Hash(RequestPayload)) */
   if (st == KMS_OK)
-    st = kmsi_buf_reserve(&sc->creq, sc->sh.len + 1 + 2 * SHA256_LEN);
+    st = room(&sc->creq, sc->sh.len + 1 + 2 * SHA256_LEN);
   if (st != KMS_OK)
     goto nomem;
   o = sc->creq.data + sc->creq.len;
@@ -981,8 +1057,8 @@ static kms_status canonicalize(job *j, crypto *c, scratch *sc,
   /* Task 2: StringToSign = Algorithm '\n' RequestDateTime '\n'
    *   CredentialScope '\n' HexEncode(Hash(CanonicalRequest)) */
   sha256_creq(c, sc->creq.data, sc->creq.len, digest);
-  st = kmsi_buf_reserve(&sc->sts, sizeof ALGORITHM + 17 + j->scope_len + 1 +
-                                      2 * SHA256_LEN);
+  st = room(&sc->sts,
+            sizeof ALGORITHM + 17 + j->scope_len + 1 + 2 * SHA256_LEN);
   if (st != KMS_OK)
     goto nomem;
   o = sc->sts.data;
@@ -994,7 +1070,7 @@ static kms_status canonicalize(job *j, crypto *c, scratch *sc,
   memcpy(o, j->scope, j->scope_len);
   o += j->scope_len;
   *o++ = '\n';
-  to_hex(digest, SHA256_LEN, o);
+  to_hex(digest, o);
   sc->sts.len = (size_t)(o + 2 * SHA256_LEN - sc->sts.data);
   goto cleanup;
 
@@ -1208,18 +1284,18 @@ static void strip_signature(kms_http *msg, const job *j)
   kmsi_http_remove_headers(msg, names, n);
 }
 
-/* Puts the signature on the message: headers appended in the AWS CLI's
- * order (X-Amz-Date, X-Amz-Security-Token, Authorization), or the query
- * parameters. */
+/* Puts the signature (mac, hex-encoded where it is written) on the
+ * message: headers appended in the AWS CLI's order (X-Amz-Date,
+ * X-Amz-Security-Token, Authorization), or the query parameters. */
 static kms_status apply(const job *j, kms_http *msg, scratch *sc,
-                        const char *sig, kms_error *err)
+                        const unsigned char mac[SHA256_LEN], kms_error *err)
 {
   kms_status st = KMS_OK;
   kms_buf *o = &sc->out;
   char *w;
 
   strip_signature(msg, j);
-  if (!kms_http_header(msg, "Host")) {
+  if (!j->has_host) {
     const char *h = kms_http_host(msg);
     st = kmsi_http_insert_header(msg, 0, "Host", h, strlen(h), err);
   }
@@ -1236,7 +1312,11 @@ static kms_status apply(const job *j, kms_http *msg, scratch *sc,
     if (st == KMS_OK)
       st = kmsi_buf_puts(o, "&X-Amz-Signature=");
     if (st == KMS_OK)
-      st = kmsi_buf_append(o, sig, 2 * SHA256_LEN);
+      st = room(o, 2 * SHA256_LEN);
+    if (st == KMS_OK) {
+      to_hex(mac, o->data + o->len);
+      o->len += 2 * SHA256_LEN;
+    }
     if (st != KMS_OK)
       return kmsi_error(err, KMS_ERR_NOMEM, "sigv4: out of memory");
     return kmsi_http_append_query(msg, o->data, o->len, err);
@@ -1255,8 +1335,8 @@ static kms_status apply(const job *j, kms_http *msg, scratch *sc,
   /* Authorization: AWS4-HMAC-SHA256 Credential=<akid>/<scope>,
    * SignedHeaders=<list>, Signature=<hex> */
   kmsi_buf_reset(o);
-  st = kmsi_buf_reserve(o, sizeof ALGORITHM + 12 + j->akid_len + 1 +
-                               j->scope_len + 16 + sc->sh.len + 12 + 64);
+  st = room(o, sizeof ALGORITHM + 12 + j->akid_len + 1 + j->scope_len + 16 +
+                   sc->sh.len + 12 + 2 * SHA256_LEN);
   if (st != KMS_OK)
     return kmsi_error(err, KMS_ERR_NOMEM, "sigv4: out of memory");
   w = o->data;
@@ -1273,9 +1353,8 @@ static kms_status apply(const job *j, kms_http *msg, scratch *sc,
   w += sc->sh.len;
   memcpy(w, ", Signature=", 12);
   w += 12;
-  memcpy(w, sig, 2 * SHA256_LEN);
+  to_hex(mac, w);
   w += 2 * SHA256_LEN;
-  *w = '\0';
   o->len = (size_t)(w - o->data);
   return kmsi_http_insert_checked(msg, (size_t)-1, "Authorization", 13,
                                   o->data, o->len, err);
@@ -1296,7 +1375,6 @@ kms_status kms_sign(kms_signer *s, kms_http *msg, const kms_credentials *cred,
   kmsi_hmac_key own_key;
   const kmsi_hmac_key *key = NULL;
   unsigned char mac[SHA256_LEN];
-  char sig[2 * SHA256_LEN + 1];
   int have_job = 0;
 
   st = job_init(&j, msg, cred, p, err);
@@ -1328,18 +1406,16 @@ kms_status kms_sign(kms_signer *s, kms_http *msg, const kms_credentials *cred,
   st = signing_key(s, &j, &own_key, &key, err);
   if (st != KMS_OK)
     goto cleanup;
-  /* Task 4: signature = HexEncode(HMAC(kSigning, StringToSign)). */
+  /* Task 4: signature = HexEncode(HMAC(kSigning, StringToSign)), the hex
+   * written straight into the Authorization value (or the query). */
   kmsi_hmac_sha256_keyed(key, sc->sts.data, sc->sts.len, mac);
-  to_hex(mac, SHA256_LEN, sig);
-
-  st = apply(&j, msg, sc, sig, err);
+  st = apply(&j, msg, sc, mac, err);
 cleanup:
   if (st != KMS_OK && have_job)
     strip_signature(msg, &j);
   if (key == &own_key)
     kmsi_wipe(&own_key, sizeof own_key);
   kmsi_wipe(mac, sizeof mac);
-  kmsi_wipe(sig, sizeof sig);
   if (sc == &own_sc)
     scratch_free(sc);
   else if (sc)

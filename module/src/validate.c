@@ -462,8 +462,7 @@ kms_status kms_request_validate(const kms_request *req,
 
   v.req = req;
   v.ctx = ctx;
-  for (i = 0; i < KMS_M__COUNT; i++)
-    v.value[i] = kms_request_get(req, (kms_member)i, &v.len[i]);
+  kmsi_request_values(req, v.value, v.len);
   v.cred_present = kmsi_request_has_credential(req);
   s = val(&v, KMS_M_XKS_PROXY_CONNECTIVITY, &len);
   v.req_conn = parse_conn(s, len);

@@ -110,11 +110,13 @@ import json, statistics, sys
 prefix, rounds, cmd_k = sys.argv[1], int(sys.argv[2]), sys.argv[3]
 rss = {"kmscks": int(sys.argv[4]), "aws": int(sys.argv[5])}
 times = {"kmscks": [], "aws": []}
+cpu = {"kmscks": [], "aws": []}   # user + system, mean of each round
 for r in range(1, rounds + 1):
     with open("%s/round%d.json" % (prefix, r)) as f:
         for res in json.load(f)["results"]:
             tool = "kmscks" if res["command"] == cmd_k else "aws"
             times[tool] += res["times"]
+            cpu[tool].append(res["user"] + res["system"])
 med = {k: statistics.median(v) for k, v in times.items()}
 ratio = med["aws"] / med["kmscks"]
 print("bench_cli: %d interleaved rounds, %d runs of each tool"
@@ -122,13 +124,14 @@ print("bench_cli: %d interleaved rounds, %d runs of each tool"
 for k in ("kmscks", "aws"):
     v = times[k]
     print("  %-7s median %8.2f ms  mean %8.2f ms  min %8.2f ms  "
-          "max %8.2f ms  peak RSS %5.1f MiB"
+          "max %8.2f ms  CPU %8.2f ms  peak RSS %5.1f MiB"
           % (k, med[k] * 1e3, statistics.mean(v) * 1e3, min(v) * 1e3,
-             max(v) * 1e3, rss[k] / 1024))
+             max(v) * 1e3, statistics.mean(cpu[k]) * 1e3, rss[k] / 1024))
 print("  kmscks is %.0fx faster by the medians (target >= 100x: %s), "
-      "%.0fx by the minima"
+      "%.0fx by the minima, %.0fx in CPU time"
       % (ratio, "met" if ratio >= 100 else "MISSED",
-         min(times["aws"]) / min(times["kmscks"])))
+         min(times["aws"]) / min(times["kmscks"]),
+         statistics.mean(cpu["aws"]) / statistics.mean(cpu["kmscks"])))
 print("  kmscks peak RSS %.1f MiB (target <= 12 MiB: %s)"
       % (rss["kmscks"] / 1024,
          "met" if rss["kmscks"] <= 12 * 1024 else "MISSED"))

@@ -89,6 +89,11 @@ case("unknown_option", ["--custom-key-store-id", HSM, "--bogus-option", "1"])
 case("stray_positional", ["--custom-key-store-id", HSM, "extra-positional"])
 case("missing_required", ["--new-custom-key-store-name", "NoId"])
 case("missing_value", ["--custom-key-store-id"])
+case("empty_id", ["--custom-key-store-id", ""])
+case("empty_name", ["--custom-key-store-id", HSM,
+                    "--new-custom-key-store-name", ""])
+case("empty_credential", ["--custom-key-store-id", XKS,
+                          "--xks-proxy-authentication-credential", ""])
 case("password", ["--custom-key-store-id", HSM, "--key-store-password",
                   "ExamplePassword"])
 case("related_cluster", ["--custom-key-store-id", HSM,
@@ -224,6 +229,16 @@ case("input_yaml_int_is_wrong_type",
       "12345678\n" % HSM])
 case("input_yaml_invalid", ["--cli-input-yaml", "a: [b\n"])
 case("input_yaml_not_map", ["--cli-input-yaml", "- a\n- b\n"])
+case("input_yaml_credential",
+     ["--cli-input-yaml", "CustomKeyStoreId: %s\n"
+      "XksProxyAuthenticationCredential:\n  RawSecretAccessKey: '%s'\n"
+      "  AccessKeyId: %s\n" % (XKS, XKS_SECRET, XKS_AKID)])
+case("input_yaml_timestamp_is_wrong_type",
+     ["--cli-input-yaml", "CustomKeyStoreId: %s\nNewCustomKeyStoreName: "
+      "2001-12-14\n" % HSM])
+case("input_yaml_empty_value_is_null",
+     ["--cli-input-yaml", "CustomKeyStoreId: %s\nNewCustomKeyStoreName:\n"
+      % HSM])
 case("input_only_one",
      ["--cli-input-json", '{"CustomKeyStoreId": "%s"}' % HSM,
       "--cli-input-yaml", "CustomKeyStoreId: x\n"])

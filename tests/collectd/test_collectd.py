@@ -35,8 +35,8 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(os.path.dirname(HERE), "plugin"))
 from ptest import (AWS_AKID, AWS_SECRET, HSM_ID, HSM_PASSWORD, SEED_EXAMPLE, XKS_AKID,  # noqa: E402
-                   XKS_ID, XKS_SECRET, Emulator, check, child_env, finish, scan_secrets, skip,
-                   wait_for, workdir, write)
+                   XKS_ID, XKS_SECRET, Emulator, check, child_env, finish, preload_env,
+                   sanitizer_runtimes, scan_secrets, skip, wait_for, workdir, write)
 
 COLLECTD = "/usr/sbin/collectd"
 PLUGIN = os.path.abspath(sys.argv[1])
@@ -45,6 +45,10 @@ if not os.access(COLLECTD, os.X_OK):
 if not os.path.exists("/usr/lib/collectd/csv.so") or not os.path.exists("/usr/lib/collectd/logfile.so"):
     skip("collectd's csv and logfile plugins are missing")
 
+if any("tsan" in lib for lib in sanitizer_runtimes(PLUGIN)):
+    skip("a ThreadSanitizer build cannot be loaded into the uninstrumented collectd")
+# A sanitizer build (ASan/UBSan) needs its runtimes preloaded into collectd.
+CD_ENV = preload_env(PLUGIN)
 W = workdir("kmscks-collectd-")
 MISSING_ID = "cks-00000000000000000"
 OLD_HSM_PASSWORD = "ExamplePassword"       # the seed's: the start-up baseline
@@ -134,7 +138,7 @@ def run_test_mode(name, emu, blocks, extra=""):
     """collectd -T: init, one read of each plugin, exit. (rc, log, output)."""
     path, d = conf(name, emu, blocks, extra)
     p = subprocess.run([COLLECTD, "-T", "-C", path], capture_output=True, text=True, timeout=60,
-                       env=child_env(W))
+                       env=child_env(W, CD_ENV))
     log = read(os.path.join(d, "collectd.log"))
     all_text.extend([log, p.stdout, p.stderr])
     return p.returncode, log, p.stdout + p.stderr
@@ -159,13 +163,24 @@ MISSING_BLOCK = """  <CustomKeyStore "%s">           # not there (yet): watched 
   </CustomKeyStore>
 """ % MISSING_ID
 
+# The module: module_register is its only export, and nothing of ours is
+# left for the daemon to resolve.
+nm = subprocess.run(["nm", "-D", "--defined-only", PLUGIN], capture_output=True, text=True).stdout
+check("nm -D --defined-only: module_register only",
+      [l.split()[-1] for l in nm.splitlines() if l.strip()] == ["module_register"], nm)
+nm = subprocess.run(["nm", "-D", "--undefined-only", PLUGIN], capture_output=True, text=True).stdout
+undefined = [l.split()[-1] for l in nm.splitlines() if l.strip()]
+check("undefined: collectd's own functions, none of kmscks",
+      {"plugin_log", "plugin_dispatch_values", "c_complain_once", "c_do_release"} <= set(undefined) and
+      not [u for u in undefined if u.startswith(("kms", "kc_"))], undefined)
+
 with Emulator(tls=True, seed=seed, connect_delay=0.2, disconnect_delay=0.2) as emu:
     # ================= the daemon, in the foreground =================
     path, D = conf("run", emu, XKS_BLOCK + HSM_BLOCK + MISSING_BLOCK)
     LOG = os.path.join(D, "collectd.log")
     out = open(os.path.join(D, "stdout"), "w")
     proc = subprocess.Popen([COLLECTD, "-f", "-C", path], stdout=out, stderr=subprocess.STDOUT,
-                            env=child_env(W))
+                            env=child_env(W, CD_ENV))
     try:
         ready = wait_for(lambda: "Initialization complete" in read(LOG) or proc.poll() is not None, 20)
         check("collectd -f started (pid %d) and initialised" % proc.pid,

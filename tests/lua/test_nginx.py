@@ -212,6 +212,19 @@ def main():
             assert len(reqs) == 3 and len(clients) == 1, clients
         r.case("the keepalive pool reuses the TLS connection", keepalive)
 
+        def stale():
+            # the pooled connection dies without an answer: redone at once
+            # on a new connection (as libcurl does), not a failed attempt
+            emu.clear_requests()
+            emu.faults([{"kind": "drop", "count": 1,
+                         "operation": "DescribeCustomKeyStores"}])
+            st, body, _ = hostlib.get(base + "/kms/stores")
+            assert st == 200, (st, body)
+            reqs = emu.requests(operation="DescribeCustomKeyStores")
+            assert len(reqs) == 2 and all(q["signature_valid"] for q in reqs), reqs
+            assert reqs[0]["client"] != reqs[1]["client"], reqs
+        r.case("a pooled connection that died is redone on a new one", stale)
+
         rc = nginx.stop(signal.SIGQUIT)
         nginx = None
         r.check("nginx stops on SIGQUIT with status 0", rc == 0, "rc=%s" % rc)

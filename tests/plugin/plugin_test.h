@@ -69,7 +69,8 @@ typedef struct t_counter {
   long calls;
 } t_counter;
 
-static inline void *t_count_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+static inline void *t_count_alloc(void *ud, void *ptr, size_t osize,
+                                  size_t nsize)
 {
   t_counter *c = ud;
   void *p;

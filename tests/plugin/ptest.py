@@ -4,7 +4,11 @@ sys.path, the secrets every test uses (so one scan catches them all), and
 a clean environment for child processes (no AWS variables of the caller,
 HOME in a temporary directory)."""
 
+import atexit
 import os
+import re
+import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -61,8 +65,11 @@ def scan_secrets(name, text, secrets=SECRETS):
 
 
 def workdir(prefix):
+    """A temporary directory, removed at exit when every check passed
+    (kept for a look when one failed)."""
     d = tempfile.mkdtemp(prefix=prefix)
     os.chmod(d, 0o755)
+    atexit.register(lambda: failed == 0 and shutil.rmtree(d, ignore_errors=True))
     return d
 
 
@@ -96,3 +103,24 @@ def wait_for(pred, timeout=20.0, step=0.02):
         if time.monotonic() > end:
             return v
         time.sleep(step)
+
+
+def sanitizer_runtimes(so):
+    """The sanitizer runtimes (libasan, libubsan, libtsan) a module built
+    with -Db_sanitize=... needs, as paths, from ldd; [] for a normal build."""
+    out = subprocess.run(["ldd", so], capture_output=True, text=True).stdout
+    return [m.group(2) for m in re.finditer(r"^\s*(lib(?:asan|ubsan|tsan)\.so\S*) => (\S+)", out, re.M)]
+
+
+def preload_env(so):
+    """Environment additions so that an uninstrumented host (python3,
+    collectd) can load a sanitizer build of so: the runtimes preloaded
+    (they must come first), and leak detection off for that host's own
+    exit-time allocations (the C tests check the plugin's leaks)."""
+    libs = sanitizer_runtimes(so)
+    if not libs:
+        return {}
+    asan = os.environ.get("ASAN_OPTIONS", "")
+    asan = ":".join([o for o in asan.split(":") if o and not o.startswith("detect_leaks")] +
+                    ["detect_leaks=0"])
+    return {"LD_PRELOAD": ":".join(libs), "ASAN_OPTIONS": asan}

@@ -24,9 +24,20 @@ from ctypes import POINTER, byref, c_char, c_char_p, c_int, c_int64, c_long, c_s
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from ptest import (AWS_AKID, AWS_SECRET, HSM_ID, SEED_EXAMPLE, XKS_AKID, XKS_ID, XKS_SECRET,  # noqa: E402
-                   Emulator, check, finish, scan_secrets, workdir, write)
+                   Emulator, check, finish, preload_env, sanitizer_runtimes, scan_secrets, skip, workdir,
+                   write)
 
 PLUGIN = os.path.abspath(sys.argv[1])
+
+# A sanitizer build of the plugin needs its runtime loaded before
+# anything else in this (uninstrumented) python3: run again with it
+# preloaded. Under ThreadSanitizer an uninstrumented interpreter is not
+# a meaningful host: skip (threads_tsan is the TSan check).
+if sanitizer_runtimes(PLUGIN) and not os.environ.get("KMS_CTYPES_PRELOADED"):
+    if any("tsan" in lib for lib in sanitizer_runtimes(PLUGIN)):
+        skip("a ThreadSanitizer build cannot be loaded into an uninstrumented python3")
+    env = dict(os.environ, KMS_CTYPES_PRELOADED="1", **preload_env(PLUGIN))
+    os.execve(sys.executable, [sys.executable] + sys.argv, env)
 W = workdir("kmscks-ctypes-")
 texts = []   # every message and result, for the secret scan
 

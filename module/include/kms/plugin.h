@@ -185,17 +185,33 @@ typedef struct kms_plugin_instance kms_plugin_instance;
  * back through char ** are owned by the caller and released with
  * free_string (which wipes them); *out is NULL on failure.
  *
- * Thread safety. create and the entry point may be called from any
- * thread. destroy must not run concurrently with any other call on the
- * same instance (the host stops using it first). Every other call may be
- * made on one instance from any number of threads at once: the instance
- * keeps a lock around its configuration and a pool of clients, and each
- * call that talks to KMS takes a client of its own (so calls run in
- * parallel, each with its own connection). A configure call made while
- * others run applies to calls started after it returns. The plugin starts
- * no thread (libcurl may resolve names on a short-lived thread inside a
- * call); nothing runs once every call has returned, so an idle plugin
- * may be dlclose()d after its instances are destroyed. */
+ * Thread safety, per call ("any": from any thread, concurrently with any
+ * other call on the same instance, destroy excepted):
+ *   entry point, create ........ any (no shared state; the table is const)
+ *   destroy .................... exclusive: no other call on that instance
+ *                                may be running or start (the host stops
+ *                                using it first); other instances are
+ *                                unaffected
+ *   configure_tree/_kv ......... any: takes the instance lock; calls that
+ *                                start after it returns use the new
+ *                                settings, calls in flight finish with the
+ *                                old ones (their clients are then dropped)
+ *   validate, check_response ... any: pure, touch no instance state
+ *   sign, update, describe,
+ *   connect, disconnect,
+ *   update_request ............. any: each takes a client of its own from
+ *                                the instance's pool (under the lock, then
+ *                                released), so calls run in parallel, each
+ *                                on its own connection
+ *   validate_request ........... any, if no other thread changes req
+ *   request_new / request_free . any; a kms_request itself is not locked:
+ *   request_set                  one thread at a time per request
+ *   free_string ................ any, once per string, before destroy
+ * Callbacks the host gives (log, transport, alloc) are called from the
+ * thread making the call, possibly from several at once. The plugin
+ * starts no thread (libcurl may resolve a name on a short-lived thread
+ * inside a call); nothing of it runs once every call has returned, so an
+ * idle plugin may be dlclose()d after its instances are destroyed. */
 typedef struct kms_plugin_ops {
   uint32_t abi_major;
   uint32_t abi_minor;
@@ -229,7 +245,9 @@ typedef struct kms_plugin_ops {
    * retry_mode, max_attempts, connect_timeout, read_timeout, ca_bundle,
    * verify_tls, use_fips_endpoint, use_dualstack_endpoint,
    * no_sign_request, user_agent, config_file, credentials_file), plus
-   * secret_access_key_file and session_token_file. value NULL unsets.
+   * secret_access_key_file and session_token_file (the secret read from
+   * that file) and log_level (error | warning | info | debug). value NULL
+   * unsets. An unknown key is KMS_ERR_CONFIG naming it.
    * Values are checked when the next call builds a client, and that
    * call reports a bad one. */
   int (*configure_kv)(kms_plugin_instance *inst, const char *key,
