@@ -642,13 +642,10 @@ static int required_waived(const cli_args *a)
 static void unknown_options(pstate *st)
 {
   cli_buf msg;
-  size_t i, k, n_items = st->n_extras;
+  size_t i, k;
   int *masked = cli_xcalloc((st->n + 1) * sizeof *masked);
-  int first = 1;
 
-  for (i = 0; i < st->n; i++) {
-    if (i == 0)
-      continue;
+  for (i = 1; i < st->n; i++) {
     if (st->pattern[i - 1] == 'O' && st->opt[i - 1] < 0)
       masked[i] = 1;
     else if (st->pattern[i - 1] == 'O' && st->explicit_arg[i - 1] != NULL &&
@@ -662,11 +659,10 @@ static void unknown_options(pstate *st)
   }
   cli_buf_init(&msg, 0);
   cli_buf_puts(&msg, "Unknown options: ");
-  for (k = 0; k < n_items; k++) {
+  for (k = 0; k < st->n_extras; k++) {
     i = st->extras[k];
-    if (!first)
+    if (k > 0)
       cli_buf_puts(&msg, ", ");
-    first = 0;
     if (st->pattern[i] == 'O')
       put_redacted_option(&msg, st->args[i]);
     else if (masked[i])

@@ -367,16 +367,12 @@ static cli_value *csv_value(sh *p)
         cli_value_push(list, v);
         continue;
       }
-      cli_value_free(v);
-      if (!p->failed)
-        fail(p, ",", NULL, p->i);
-    }
-    /* ShorthandParseSyntaxError: re-raised at the end, else backtrack
-     * to the previous comma and forget the error */
-    if (at_eof(p)) {
-      cli_value_free(list);
+      cli_value_free(v);          /* the word was the next key */
+    } else if (at_eof(p)) {
+      cli_value_free(list);       /* the syntax error stands at the end */
       return NULL;
     }
+    /* otherwise back to the previous comma, the error forgotten */
     p->failed = 0;
     while (p->i > 0 && !(p->i < p->len && p->cp[p->i] == ','))
       p->i--;
