@@ -1122,8 +1122,7 @@ static void test_order(void)
 
   /* Assume role comes before the profile's static keys. */
   reset(role_config, "[top]\naws_access_key_id = AKIDTOPSTATIC\n"
-                     "aws_secret_access_key = SECRET-FILE-KEY\n" +
-                         0);
+                     "aws_secret_access_key = SECRET-FILE-KEY\n");
   {
     FILE *f = fopen(cred_path, "a");
     fputs(role_creds, f);
