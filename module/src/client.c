@@ -406,6 +406,27 @@ const char *kms_client_endpoint(const kms_client *c)
 {
   return c ? c->endpoint : NULL;
 }
+
+kms_status kms_client_transport_opts(const kms_client *c,
+                                     kms_transport_opts *out)
+{
+  if (!c || !out)
+    return KMS_ERR_INVALID_ARG;
+  *out = c->topts;
+  return KMS_OK;
+}
+
+int kms_client_max_attempts(const kms_client *c)
+{
+  return c ? c->retry.max_attempts : 0;
+}
+
+const char *kms_client_retry_mode(const kms_client *c)
+{
+  if (!c)
+    return NULL;
+  return c->retry.mode == KMSI_RETRY_ADAPTIVE ? "adaptive" : "standard";
+}
 /* }===== */
 
 /* {===== one signed message ===== */
@@ -568,6 +589,48 @@ static kms_status success_json(kms_client *c, const kms_http_response *r,
   return KMS_OK;
 }
 
+/* The policy's decision after one attempt of op whose outcome is in e
+ * (status KMS_OK: success), for kms_client_call and for the attempts a
+ * host sends (kms_client_retry_after). resp (NULL: none came) gives the
+ * server's Date when the error may be a clock skew. Logs the decision,
+ * and on a final service error that used up max_attempts adds the AWS
+ * CLI's "(reached max retries: N)" to e's message. */
+static kmsi_retry_action decide(kms_client *c, kms_operation op,
+                                kmsi_retry_call *call,
+                                const kms_http_response *resp, kms_error *e,
+                                double *delay)
+{
+  kmsi_retry_action act;
+  char date[64] = "";
+  time_t server_date = 0;
+  const char *why;
+
+  /* The Date header only matters to correct a clock skew. */
+  if (resp && e->status == KMS_ERR_SERVICE &&
+      kmsi_is_clock_skew_code(e->aws_type) &&
+      kms_http_response_header(resp, "Date", date, sizeof date))
+    kmsi_parse_http_date(date, &server_date);
+  act = kmsi_retry_after(&c->retry, call, e, server_date, delay, &why);
+  switch (act) {
+  case KMSI_RETRY_STOP:
+    if (e->status != KMS_OK)
+      logf_(c, KMS_LOG_DEBUG, "not retrying: %s", why);
+    if (e->status == KMS_ERR_SERVICE && kmsi_retry_exhausted(&c->retry, call))
+      kmsi_error_add_max_retries(e, op, call->attempts - 1);
+    break;
+  case KMSI_RETRY_SKEW:
+    logf_(c, KMS_LOG_DEBUG, "clock skew corrected: the local clock is "
+          "now offset by %+ld s (server Date: %s); resending at once",
+          c->retry.skew, date);
+    break;
+  default:
+    logf_(c, KMS_LOG_DEBUG, "retrying (%s): attempt %d/%d after %.3f s",
+          why, call->attempts + 1, c->retry.max_attempts, *delay);
+    break;
+  }
+  return act;
+}
+
 kms_status kms_client_call(kms_client *c, kms_operation op,
                            const char *body, size_t body_len,
                            kms_buf *out_json, kms_error *err)
@@ -579,10 +642,8 @@ kms_status kms_client_call(kms_client *c, kms_operation op,
   kms_error e;
   const kms_credentials *cred = NULL;
   kms_http *m = NULL;
-  char date[64] = "";
-  time_t now, server_date;
+  time_t now;
   double delay, waited;
-  const char *why;
 
   memset(&call, 0, sizeof call);
   kms_error_clear(&e);
@@ -610,14 +671,9 @@ kms_status kms_client_call(kms_client *c, kms_operation op,
     call.attempts++;
     log_request(c, m, call.attempts);
     result = c->transport(c->tud, m, &c->topts, resp, &e);
-    server_date = 0;
     if (result == KMS_OK) {
       log_response(c, resp);
       result = kms_response_check(op, resp, &e);
-      /* The Date header only matters to correct a clock skew. */
-      if (result == KMS_ERR_SERVICE && kmsi_is_clock_skew_code(e.aws_type) &&
-          kms_http_response_header(resp, "Date", date, sizeof date))
-        kmsi_parse_http_date(date, &server_date);
     } else {
       if (e.status == KMS_OK)
         kmsi_error(&e, result, "transport failed: %s",
@@ -625,28 +681,16 @@ kms_status kms_client_call(kms_client *c, kms_operation op,
       logf_(c, KMS_LOG_DEBUG, "attempt %d failed: %s", call.attempts,
             e.message);
     }
-    act = kmsi_retry_after(&c->retry, &call, &e, server_date, &delay, &why);
-    if (act == KMSI_RETRY_STOP) {
-      if (result != KMS_OK)
-        logf_(c, KMS_LOG_DEBUG, "not retrying: %s", why);
+    act = decide(c, op, &call, resp, &e, &delay);
+    if (act == KMSI_RETRY_STOP)
       break;
-    }
-    if (act == KMSI_RETRY_SKEW) {
-      logf_(c, KMS_LOG_DEBUG, "clock skew corrected: the local clock is "
-            "now offset by %+ld s (server Date: %s); resending at once",
-            c->retry.skew, date);
-      continue;
-    }
-    logf_(c, KMS_LOG_DEBUG, "retrying (%s): attempt %d/%d after %.3f s",
-          why, call.attempts + 1, c->retry.max_attempts, delay);
-    c->retry.sleep_fn(c->retry.sleep_ud, delay);
+    if (act == KMSI_RETRY_AGAIN)
+      c->retry.sleep_fn(c->retry.sleep_ud, delay);
   }
   if (result == KMS_OK && out_json) {
     kms_buf_free(out_json);
     result = success_json(c, resp, out_json, &e);
   }
-  if (result == KMS_ERR_SERVICE && kmsi_retry_exhausted(&c->retry, &call))
-    kmsi_error_add_max_retries(&e, op, call.attempts - 1);
   scrub_credentials(&e, cred);
   forget_send(c, c->msgs[op]); /* m may be NULL when signing failed */
 done:
@@ -655,6 +699,59 @@ done:
   if (err)
     *err = e;
   return result;
+}
+
+/* The loop of kms_client_call, one step at a time, for attempts a host
+ * sends: the same decision on the same policy object, without the sleep
+ * (the host waits), the call's state kept by the caller. */
+kms_retry_action kms_client_retry_after(kms_client *c, kms_operation op,
+                                        kms_retry_state *state,
+                                        const kms_http_response *resp,
+                                        kms_error *err, double *delay)
+{
+  kms_retry_action result = KMS_RETRY_STOP;
+  kmsi_retry_call call;
+  double d = 0;
+
+  if (!c || !state || !err || (int)op < 0 || op >= KMS_OP__COUNT)
+    goto cleanup;
+  memset(&call, 0, sizeof call);
+  call.attempts = state->attempts + 1;              /* this one */
+  call.skew_retries = state->skew_retries;
+  call.quota_held = state->quota_held;
+  switch (decide(c, op, &call, resp, err, &d)) {
+  case KMSI_RETRY_AGAIN:
+    result = KMS_RETRY_AGAIN;
+    break;
+  case KMSI_RETRY_SKEW:
+    result = KMS_RETRY_SKEW;
+    break;
+  default:
+    result = KMS_RETRY_STOP;
+    break;
+  }
+  state->attempts = call.attempts;
+  state->skew_retries = call.skew_retries;
+  state->quota_held = call.quota_held;
+  err->attempts = call.attempts;
+  err->retryable = err->status != KMS_OK && kms_error_is_retryable(err);
+cleanup:
+  if (delay)
+    *delay = result == KMS_RETRY_AGAIN ? d : 0;
+  return result;
+}
+
+double kms_client_before_send(kms_client *c)
+{
+  double wait;
+
+  if (!c)
+    return 0;
+  wait = kmsi_retry_acquire(&c->retry);
+  if (wait > 0)
+    logf_(c, KMS_LOG_DEBUG, "client-side rate limiter: wait %.3f s before "
+          "sending", wait);
+  return wait;
 }
 /* }===== */
 

@@ -1,5 +1,6 @@
 /* jmespath.c - kms_jmespath_search, the entry point of the JMESPath engine
- * behind --query: compile, read the document with cJSON, evaluate, print.
+ * behind --query: compile, read the document with cJSON, evaluate, print;
+ * and kms_jmespath_check, the syntax check made before sending.
  * Also the error reporting shared by the engine's files, worded like
  * jmespath.py's messages (what the AWS CLI prints). */
 #include <stdarg.h>
@@ -214,6 +215,21 @@ cleanup:
   kmsi_jp_ast_free(&ctx, ast);
   if (kind)
     *kind = ctx.kind;
+  return result;
+}
+
+/* jmespath.compile() finds syntax errors only: the engine's compiler
+ * also checks function names and arities, which jmespath.py leaves to
+ * the search, so those failures pass here. */
+kms_status kms_jmespath_check(const char *expression, kms_error *err)
+{
+  kmsi_jp_errkind kind = KMSI_JPE_NONE;
+  kms_status result = kmsi_jmespath_check(expression, err, &kind);
+
+  if (result == KMS_ERR_PARSE && kind != KMSI_JPE_SYNTAX) {
+    kms_error_clear(err);
+    result = KMS_OK;
+  }
   return result;
 }
 

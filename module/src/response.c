@@ -1,7 +1,7 @@
 /* response.c - maps an HTTP response to success or a typed KMS error
  * exactly as botocore's JSON protocol parser does, and classifies
  * failures for the retry policy (botocore's standard retry conditions).
- * Nothing here does I/O. */
+ * Also fills a response that a host received by itself. No I/O here. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -234,6 +234,75 @@ void kmsi_error_add_max_retries(kms_error *err, kms_operation op,
            SERVICE_PREFIX "%s) when calling the %s operation (reached max "
            "retries: %d): %s", err->aws_type, kms_operation_name(op),
            retries, tail);
+}
+/* }===== */
+
+/* {===== filling a response a host received ===== */
+
+/* One header line, "name: value\n", as the transports write them (the
+ * format kms_http_response_header reads). The buffer is truncated back on
+ * failure, so resp is unchanged. */
+kms_status kms_http_response_add_header(kms_http_response *resp,
+                                        const char *name, const char *value,
+                                        kms_error *err)
+{
+  kms_status result = KMS_ERR_INVALID_ARG;
+  size_t nlen, vlen, old;
+  kms_buf *b;
+
+  if (!resp || !name || !value) {
+    kmsi_error(err, result, "response: bad header");
+    goto cleanup;
+  }
+  nlen = strlen(name);
+  vlen = strlen(value);
+  if (!nlen || strpbrk(name, ":\r\n")) {
+    kmsi_error(err, result, "response: bad header name \"%.*s\"",
+               (int)(nlen > 64 ? 64 : nlen), name);
+    goto cleanup;
+  }
+  if (strpbrk(value, "\r\n")) {
+    kmsi_error(err, result, "response: bad value for header %.*s",
+               (int)(nlen > 64 ? 64 : nlen), name);
+    goto cleanup;
+  }
+  b = &resp->headers;
+  old = b->len;
+  result = kmsi_buf_reserve(b, nlen + vlen + 3);
+  if (result == KMS_OK)
+    result = kmsi_buf_append(b, name, nlen);
+  if (result == KMS_OK)
+    result = kmsi_buf_append(b, ": ", 2);
+  if (result == KMS_OK)
+    result = kmsi_buf_append(b, value, vlen);
+  if (result == KMS_OK)
+    result = kmsi_buf_putc(b, '\n');
+  if (result != KMS_OK) {
+    if (b->data) {
+      b->len = old;
+      b->data[old] = '\0';
+    }
+    kmsi_error(err, result, "response: out of memory");
+  }
+cleanup:
+  return result;
+}
+
+kms_status kms_http_response_append_body(kms_http_response *resp,
+                                         const char *data, size_t len,
+                                         kms_error *err)
+{
+  kms_status result = KMS_ERR_INVALID_ARG;
+
+  if (!resp || (!data && len)) {
+    kmsi_error(err, result, "response: bad body");
+    goto cleanup;
+  }
+  result = KMS_OK;
+  if (len && kmsi_buf_append(&resp->body, data, len) != KMS_OK)
+    result = kmsi_error(err, KMS_ERR_NOMEM, "response: out of memory");
+cleanup:
+  return result;
 }
 /* }===== */
 

@@ -188,6 +188,24 @@ double kmsi_retry_before_send(kmsi_retry *r)
   r->bucket_tokens -= 1;
   return slept;
 }
+
+/* The same without sleeping: the token is taken at once, leaving the
+ * bucket in debt when it held less than one, and the wait that repays
+ * the debt is returned. Callers that take tokens before the earlier
+ * waits are over queue up behind them, as they would in a blocking
+ * acquire. */
+double kmsi_retry_acquire(kmsi_retry *r)
+{
+  double wait = 0;
+
+  if (r->mode != KMSI_RETRY_ADAPTIVE || !r->limiter_enabled)
+    return 0;
+  bucket_refill(r);
+  if (r->bucket_tokens < 1)
+    wait = (1 - r->bucket_tokens) / r->bucket_rate;
+  r->bucket_tokens -= 1;
+  return wait * r->backoff_scale;
+}
 /* }===== */
 
 /* {===== the policy ===== */

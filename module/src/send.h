@@ -132,6 +132,11 @@ double kmsi_retry_backoff(kmsi_retry *r, int attempt);
  * there. Returns the seconds slept (0 in standard mode). */
 double kmsi_retry_before_send(kmsi_retry *r);
 
+/* The same for a host that sends by itself and must not block: takes the
+ * token at once (the bucket may go into debt) and returns the seconds the
+ * caller must wait before sending (0 in standard mode). Never sleeps. */
+double kmsi_retry_acquire(kmsi_retry *r);
+
 /* What to do after an attempt. */
 typedef enum kmsi_retry_action {
   KMSI_RETRY_STOP = 0,       /* success, or give up: report err */

@@ -442,3 +442,49 @@ cleanup:
     kmsi_settings_free(out, a);
   return result;
 }
+
+/* The profile's own keys that hold a secret: never copied out. */
+static const char *const secret_keys[] = {
+  "aws_secret_access_key", "aws_session_token", "aws_security_token", NULL
+};
+
+/* Resolves the settings (so that a bad configuration fails as
+ * kms_client_new fails), then reads the key from the merged profile. */
+kms_status kms_config_profile_value(const kms_config *cfg, const char *key,
+                                    char *out, size_t size, kms_error *err)
+{
+  const kmsi_allocator *a = kmsi_config_allocator(cfg);
+  kms_status result = KMS_ERR_INVALID_ARG;
+  kmsi_profiles *p = NULL;
+  kmsi_settings s;
+  const char *v;
+  size_t i;
+
+  memset(&s, 0, sizeof s);
+  if (out && size)
+    out[0] = '\0';
+  if (!key || !out || !size) {
+    kmsi_error(err, result, "config: bad argument");
+    goto cleanup;
+  }
+  for (i = 0; secret_keys[i]; i++) {
+    if (strcasecmp(key, secret_keys[i]) == 0) {
+      kmsi_error(err, result, "config: %s is a secret and is not returned",
+                 secret_keys[i]);
+      goto cleanup;
+    }
+  }
+  result = kmsi_settings_resolve(cfg, &s, err);
+  if (result != KMS_OK)
+    goto cleanup;
+  result = kmsi_profiles_load(a, s.config_file, s.credentials_file, &p, err);
+  if (result != KMS_OK)
+    goto cleanup;
+  v = kmsi_profiles_get(p, s.profile, key);
+  kmsi_strlcpy(out, v ? v : "", size);
+  result = KMS_OK;
+cleanup:
+  kmsi_profiles_free(p);
+  kmsi_settings_free(&s, a);
+  return result;
+}

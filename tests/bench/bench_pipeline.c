@@ -5,7 +5,7 @@
  *   bench_pipeline [warm|cold|fresh|all] [OPS]
  * warm:  one signer, every op on the same day: the signing key is cached.
  * cold:  one signer, every op on another day: the key is derived each op.
- * fresh: a new signer per op (OpenSSL fetches too), for comparison. */
+ * fresh: a new signer per op (an empty key cache), for comparison. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

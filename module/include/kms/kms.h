@@ -486,6 +486,29 @@ KMS_API int kms_http_response_header(const kms_http_response *resp,
                                      const char *name, char *out,
                                      size_t size);
 
+/* For a host that received a response by itself (its own transport, or a
+ * transport of kms_transport_fn type): fills resp, which the caller
+ * initialised with kms_http_response_init, so that kms_response_check
+ * and kms_client_retry_after can read it. The caller sets resp->status.
+ *
+ * Appends one header line "name: value". name and value are copied
+ * (borrowed for the call). name must be non-empty and hold no ':', CR or
+ * LF, value no CR or LF (they would break the line format):
+ * KMS_ERR_INVALID_ARG, as for a NULL argument. On failure resp is
+ * unchanged. */
+KMS_API kms_status kms_http_response_add_header(kms_http_response *resp,
+                                                const char *name,
+                                                const char *value,
+                                                kms_error *err);
+
+/* Appends data[0..len) to the body: copied into the body's buffer, which
+ * is wiped when it grows or is freed; data is borrowed for the call and
+ * may hold any byte. len 0 is a no-op (data may then be NULL); NULL resp,
+ * or NULL data with len > 0, is KMS_ERR_INVALID_ARG. */
+KMS_API kms_status kms_http_response_append_body(kms_http_response *resp,
+                                                 const char *data,
+                                                 size_t len, kms_error *err);
+
 /* {=====================================================================
  * Configuration and client
  * ===================================================================== */
@@ -521,6 +544,23 @@ KMS_API void kms_config_set_log(kms_config *cfg, kms_log_fn log, void *ud,
 KMS_API void kms_config_set_transport(kms_config *cfg, kms_transport_fn fn,
                                       void *ud);
 
+/* The value of key (lowercase, e.g. "output") in the profile in effect
+ * for cfg (explicit, AWS_PROFILE, AWS_DEFAULT_PROFILE, "default"), read
+ * from the shared files in effect, the credentials file winning over the
+ * config file: for a face that needs a profile setting the core itself
+ * does not use. cfg (NULL: nothing explicit) and key are borrowed; the
+ * value is copied into
+ * out[size] (NUL-terminated, truncated), "" when the profile has no such
+ * key. Settings are resolved as kms_client_new resolves them, so a bad
+ * configuration fails the same way: KMS_ERR_CONFIG (a missing named
+ * profile, a bad region, retry mode, ...), KMS_ERR_PARSE (a malformed
+ * file). The secret keys (aws_secret_access_key, aws_session_token,
+ * aws_security_token) are never returned: KMS_ERR_INVALID_ARG, as for a
+ * NULL key or out, or a size of 0. out is "" after any failure. */
+KMS_API kms_status kms_config_profile_value(const kms_config *cfg,
+                                            const char *key, char *out,
+                                            size_t size, kms_error *err);
+
 typedef struct kms_client kms_client;
 
 /* Resolves region, endpoint, retry settings and the credential chain.
@@ -534,6 +574,22 @@ KMS_API void kms_client_free(kms_client *c);
 /* Borrowed views of the resolved settings. */
 KMS_API const char *kms_client_region(const kms_client *c);
 KMS_API const char *kms_client_endpoint(const kms_client *c);
+
+/* The transport options the client resolved (connect and read timeouts,
+ * CA bundle, TLS verification): exactly what its own transport receives,
+ * for a host that sends by itself. *out is overwritten; out->ca_bundle
+ * is borrowed from the client (valid until kms_client_free; NULL: the
+ * system's). KMS_ERR_INVALID_ARG when c or out is NULL. */
+KMS_API kms_status kms_client_transport_opts(const kms_client *c,
+                                             kms_transport_opts *out);
+
+/* The resolved max_attempts (>= 1; retries included), or 0 when c is
+ * NULL. */
+KMS_API int kms_client_max_attempts(const kms_client *c);
+
+/* The resolved retry mode: "standard" or "adaptive" (static), or NULL
+ * when c is NULL. */
+KMS_API const char *kms_client_retry_mode(const kms_client *c);
 
 /* Builds the signed HTTP message for op with body (for a host that sends
  * by itself). now 0 means the current time (plus the clock-skew
@@ -564,6 +620,79 @@ KMS_API kms_status kms_response_check(kms_operation op,
  * connections, timeouts). */
 KMS_API int kms_error_is_retryable(const kms_error *err);
 
+/* {=====================================================================
+ * Retries for a host that sends by itself
+ * =====================================================================
+ * A host with its own I/O (an event loop that must not block) runs the
+ * call loop itself, with the client's own retry policy, the one
+ * kms_client_call uses: max_attempts, the retry quota, exponential
+ * backoff with full jitter, the adaptive mode's client-side rate limiter,
+ * and the clock-skew correction learned from a response's Date. The
+ * policy state (quota, limiter, skew) is the client's, shared by every
+ * call on it; the state of one call is the caller's kms_retry_state. No
+ * function here sleeps: the host waits with its own non-blocking sleep.
+ *
+ *   kms_retry_state st = KMS_RETRY_STATE_INIT;
+ *   for (;;) {
+ *     wait kms_client_before_send(c) seconds;
+ *     kms_client_prepare(c, op, body, len, 0, &msg, &err);  (time 0!)
+ *     send msg; on a response: kms_response_check(op, &resp, &err),
+ *     else err.status = KMS_ERR_CONNECT, _TIMEOUT, ... (no response);
+ *     act = kms_client_retry_after(c, op, &st, &resp or NULL, &err, &d);
+ *     if (act == KMS_RETRY_STOP) break;      (err holds the outcome)
+ *     wait d seconds (0 for KMS_RETRY_SKEW);
+ *   } */
+
+/* The state of one call (one operation with all its attempts). Set it to
+ * KMS_RETRY_STATE_INIT (all zero) before the first attempt and pass it to
+ * each kms_client_retry_after of that call. attempts may be read; the
+ * other fields belong to the policy. A host that keeps the state
+ * elsewhere between attempts (a Lua table) must give all three back. */
+typedef struct kms_retry_state {
+  int attempts;       /* attempts sent so far (clock-skew resends too) */
+  int skew_retries;   /* clock-skew resends so far (at most one) */
+  int quota_held;     /* retry-quota tokens the pending retry took */
+} kms_retry_state;
+
+#define KMS_RETRY_STATE_INIT {0, 0, 0}
+
+typedef enum kms_retry_action {
+  KMS_RETRY_STOP = 0,  /* success, or give up: err holds the outcome */
+  KMS_RETRY_AGAIN = 1, /* wait *delay seconds, then sign again and send */
+  KMS_RETRY_SKEW = 2   /* the client corrected its clock: sign again
+                          (time 0) and send at once (*delay is 0) */
+} kms_retry_action;
+
+/* The client's retry decision after one attempt of op that the host sent.
+ * err holds the attempt's outcome: status KMS_OK for a success (as
+ * kms_response_check reported it), the kms_response_check error, or a
+ * transport status with no response (KMS_ERR_CONNECT, _CONNECT_TIMEOUT,
+ * _READ_TIMEOUT, _CONNECTION_CLOSED, _TLS). resp is the attempt's
+ * response (its Date header corrects a clock skew), NULL when none came;
+ * it is borrowed. Updates *state, the client's quota, rate limiter and
+ * clock skew, and err: attempts (= state->attempts), retryable, and, when
+ * a service error used up max_attempts, the AWS CLI's "(reached max
+ * retries: N)" in the message, as kms_client_call words it. *delay
+ * (may be NULL) receives the seconds to wait, 0 unless KMS_RETRY_AGAIN.
+ * The decision is logged at debug level through the client's log. NULL
+ * c, state or err, or an op out of range: KMS_RETRY_STOP, nothing
+ * changed. */
+KMS_API kms_retry_action kms_client_retry_after(kms_client *c,
+                                                kms_operation op,
+                                                kms_retry_state *state,
+                                                const kms_http_response
+                                                    *resp,
+                                                kms_error *err,
+                                                double *delay);
+
+/* Before each attempt a host sends by itself: in adaptive mode, once
+ * throttling has been seen, takes a token from the client's rate limiter
+ * and returns the seconds the host must wait before sending (0 when a
+ * token is there, in standard mode, and for a NULL c). Never sleeps: the
+ * token is taken at once and the wait repays it, so the host must wait
+ * that long. */
+KMS_API double kms_client_before_send(kms_client *c);
+
 /* Validates (static rules, and contextual ones when ctx is given),
  * encodes and sends an UpdateCustomKeyStore. Nothing is sent when the
  * request has an error-severity problem (KMS_ERR_VALIDATION). */
@@ -592,6 +721,16 @@ KMS_API kms_status kms_client_disconnect_custom_key_store(
 KMS_API kms_status kms_jmespath_search(const char *expression,
                                        const char *json, size_t json_len,
                                        kms_buf *out, kms_error *err);
+
+/* Checks the syntax of a JMESPath expression (borrowed) without a
+ * document, as jmespath.compile() does when the AWS CLI checks --query
+ * before it sends anything: KMS_ERR_PARSE with the position in the
+ * message for a syntax error (or nesting too deep). An unknown function,
+ * a wrong number of arguments or a wrong type pass here: like
+ * jmespath.py, kms_jmespath_search reports them. KMS_ERR_INVALID_ARG for
+ * a NULL expression, KMS_ERR_NOMEM when out of memory. */
+KMS_API kms_status kms_jmespath_check(const char *expression,
+                                      kms_error *err);
 
 #ifdef __cplusplus
 }
