@@ -5,7 +5,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include "cli_core.h"
-#include "jmespath.h"
 
 /* {===== exit statuses ===== */
 
@@ -92,15 +91,13 @@ int cli_check_globals(const cli_args *a)
                                       CLI_OPT_CLI_CONNECT_TIMEOUT };
   const char *q = a->value[CLI_OPT_QUERY];
   const char *url = a->value[CLI_OPT_ENDPOINT_URL];
-  kmsi_jp_errkind kind = KMSI_JPE_NONE;
   kms_error err;
   size_t i;
 
   kms_error_clear(&err);
   /* only syntax: an unknown function or a wrong arity, like a wrong
    * type, shows when the response is searched (the request is sent) */
-  if (q != NULL && kmsi_jmespath_check(q, &err, &kind) != KMS_OK &&
-      kind == KMSI_JPE_SYNTAX) {
+  if (q != NULL && kms_jmespath_check(q, &err) == KMS_ERR_PARSE) {
     cli_error("Bad value for --query %s: %s", q, err.message);
     return CLI_EXIT_USAGE;
   }
@@ -124,16 +121,12 @@ int cli_check_globals(const cli_args *a)
 /* {===== the output format ===== */
 
 /* --output, else AWS_DEFAULT_OUTPUT, else the profile's "output", else
- * json. The profile is resolved and read by the core (the internal
- * settings and shared-file readers: kms.h has no accessor for a setting
- * only the CLI uses; see tests/cli/CORE-REQUESTS.md). */
+ * json. The profile is resolved and read by the core
+ * (kms_config_profile_value); a configuration it refuses means json. */
 void cli_output_format(const cli_args *a, const kms_config *cfg,
                        char *out, size_t size)
 {
-  const char *env = getenv("AWS_DEFAULT_OUTPUT"), *v = NULL;
-  const kmsi_allocator *al = kmsi_config_allocator(cfg);
-  kmsi_settings s;
-  kmsi_profiles *p = NULL;
+  const char *env = getenv("AWS_DEFAULT_OUTPUT");
   kms_error err;
 
   snprintf(out, size, "json");
@@ -145,15 +138,9 @@ void cli_output_format(const cli_args *a, const kms_config *cfg,
     snprintf(out, size, "%s", env);
     return;
   }
-  memset(&s, 0, sizeof s);
-  if (kmsi_settings_resolve(cfg, &s, &err) == KMS_OK &&
-      kmsi_profiles_load(al, s.config_file, s.credentials_file, &p,
-                         &err) == KMS_OK)
-    v = kmsi_profiles_get(p, s.profile, "output");
-  if (v != NULL && v[0] != '\0')
-    snprintf(out, size, "%s", v);
-  kmsi_profiles_free(p);
-  kmsi_settings_free(&s, al);
+  if (kms_config_profile_value(cfg, "output", out, size, &err) != KMS_OK ||
+      out[0] == '\0')
+    snprintf(out, size, "json");
 }
 /* }===== */
 

@@ -6,7 +6,6 @@
 
 #include "compat.h"
 #include "kms/kms.h"
-#include "send.h" /* kmsi_retry: the core's retry policy */
 
 #define LKMS_CLIENT_MT "kms.client"
 #define LKMS_REQUEST_MT "kms.request"
@@ -23,21 +22,14 @@
 #define LKMS_UV_CRED_MEMBERS lua_upvalueindex(5)
 
 /* A kms.client userdata. The C client resolves everything (region,
- * endpoint, credential chain) and sends with its own retry policy. For
- * the pure-Lua transports (kms.resty, kms.haproxy), which send through
- * the host, the binding keeps the resolved settings and a second instance
- * of the core's retry policy (quota, adaptive limiter, clock skew), whose
- * sleeps are handed back to Lua (ngx.sleep, core.msleep) instead of being
- * slept in C. */
+ * endpoint, credential chain, transport options) and owns the retry
+ * policy (quota, adaptive limiter, clock skew). The pure-Lua transports
+ * (kms.resty, kms.haproxy), which send through the host, read the
+ * resolved settings and ask the same policy after every attempt
+ * (kms_client_before_send, kms_client_retry_after), which never sleeps:
+ * the waits are handed back to Lua (ngx.sleep, core.msleep). */
 typedef struct lkms_client {
   kms_client *c;           /* NULL once closed */
-  kmsi_retry retry;        /* the core's policy, for Lua-sent attempts */
-  double deferred;         /* seconds the policy "slept" but Lua has not */
-  int max_attempts;
-  double connect_timeout;  /* seconds, 0 = none */
-  double read_timeout;     /* seconds, 0 = none */
-  int verify_tls;
-  char ca_bundle[512];     /* "" = the host's default */
 } lkms_client;
 
 /* A kms.request userdata: one operation ready to validate, sign or send.

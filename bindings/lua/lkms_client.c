@@ -2,9 +2,7 @@
  * table of settings passed to kms_config_set by name, so Lua gets the
  * same configuration and credential chain as the C core and the CLI. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include "lkms.h"
 
 lkms_client *lkms_client_test(lua_State *L, int idx)
@@ -161,64 +159,6 @@ static kms_status apply_options(lua_State *L, int idx, kms_config *cfg,
   return st;
 }
 
-/* {===== the retry policy's sources for Lua-sent attempts =====
- * The policy sleeps through sleep_fn (adaptive mode waits for a token).
- * Inside a host that would block the event loop, so the sleep is only
- * recorded ("deferred") and handed back to Lua, and the policy's clock
- * runs ahead by the deferred time so that its bucket refills as if the
- * sleep had happened. Lua sleeps it (ngx.sleep, core.msleep) right after. */
-
-static double lkms_mono(void *ud)
-{
-  lkms_client *c = (lkms_client *)ud;
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9 + c->deferred;
-}
-
-static void lkms_defer(void *ud, double seconds)
-{
-  lkms_client *c = (lkms_client *)ud;
-  if (seconds > 0)
-    c->deferred += seconds;
-}
-
-/* Copies the resolved settings the Lua transports apply and sets up the
- * retry policy as the C client sets up its own. */
-static kms_status init_lua_side(lkms_client *c, const kms_config *cfg,
-                                kms_error *err)
-{
-  kmsi_settings s;
-  const char *scale;
-  kms_status st;
-
-  memset(&s, 0, sizeof s);
-  st = kmsi_settings_resolve(cfg, &s, err);
-  if (st != KMS_OK)
-    return st;
-  c->max_attempts = s.max_attempts >= 1 ? s.max_attempts : 1;
-  c->connect_timeout = (double)s.connect_timeout_ms / 1000.0;
-  c->read_timeout = (double)s.read_timeout_ms / 1000.0;
-  c->verify_tls = s.verify_tls;
-  snprintf(c->ca_bundle, sizeof c->ca_bundle, "%s",
-           s.ca_bundle ? s.ca_bundle : "");
-  kmsi_retry_init(&c->retry, s.retry_mode, c->max_attempts);
-  kmsi_retry_set_sources(&c->retry, NULL, NULL, lkms_mono, c, lkms_defer, c,
-                         NULL, NULL);
-  /* The C client's test-only knob, read the same way (client.c): a
-   * number in (0, 1] shrinks every backoff and the limiter's time. */
-  scale = getenv("KMS_TEST_BACKOFF_SCALE");
-  if (scale && *scale) {
-    char *end;
-    double d = strtod(scale, &end);
-    if (!*end && d > 0 && d <= 1)
-      c->retry.backoff_scale = d;
-  }
-  kmsi_settings_free(&s, kmsi_config_allocator(cfg));
-  return KMS_OK;
-}
-/* }===== */
-
 /* Makes a client from the options table at idx (or none when idx holds
  * nil) and pushes it, or pushes nil, message, code, details. Misuse
  * raises, naming argument idx. */
@@ -247,13 +187,6 @@ int lkms_client_make(lua_State *L, int idx)
     c->c = kms_client_new(cfg, &err);
     if (!c->c)
       st = err.status != KMS_OK ? err.status : KMS_ERR_CONFIG;
-  }
-  if (st == KMS_OK) {
-    st = init_lua_side(c, cfg, &err);
-    if (st != KMS_OK) {
-      kms_client_free(c->c);
-      c->c = NULL;
-    }
   }
   kms_config_free(cfg);                           /* wipes the secrets */
   if (st != KMS_OK)
@@ -297,25 +230,26 @@ static int lkms_client_endpoint(lua_State *L)
 static int lkms_client_settings(lua_State *L)
 {
   lkms_client *c = lkms_client_check(L, 1);
+  kms_transport_opts o;
 
+  kms_client_transport_opts(c->c, &o);            /* c->c is open */
   lua_createtable(L, 0, 8);
   lua_pushstring(L, kms_client_region(c->c));
   lua_setfield(L, -2, "region");
   lua_pushstring(L, kms_client_endpoint(c->c));
   lua_setfield(L, -2, "endpoint");
-  lua_pushinteger(L, c->max_attempts);
+  lua_pushinteger(L, kms_client_max_attempts(c->c));
   lua_setfield(L, -2, "max_attempts");
-  lua_pushstring(L, c->retry.mode == KMSI_RETRY_ADAPTIVE ? "adaptive"
-                                                         : "standard");
+  lua_pushstring(L, kms_client_retry_mode(c->c));
   lua_setfield(L, -2, "retry_mode");
-  lua_pushnumber(L, (lua_Number)c->connect_timeout);
+  lua_pushnumber(L, (lua_Number)o.connect_timeout_ms / 1000);
   lua_setfield(L, -2, "connect_timeout");
-  lua_pushnumber(L, (lua_Number)c->read_timeout);
+  lua_pushnumber(L, (lua_Number)o.read_timeout_ms / 1000);
   lua_setfield(L, -2, "read_timeout");
-  lua_pushboolean(L, c->verify_tls);
+  lua_pushboolean(L, o.verify_tls);
   lua_setfield(L, -2, "verify_tls");
-  if (c->ca_bundle[0]) {
-    lua_pushstring(L, c->ca_bundle);
+  if (o.ca_bundle && o.ca_bundle[0]) {
+    lua_pushstring(L, o.ca_bundle);
     lua_setfield(L, -2, "ca_bundle");
   }
   return 1;
@@ -329,13 +263,7 @@ static int lkms_client_settings(lua_State *L)
 static int lkms_client_before_send(lua_State *L)
 {
   lkms_client *c = lkms_client_check(L, 1);
-  double wait;
-
-  c->deferred = 0;
-  kmsi_retry_before_send(&c->retry);
-  wait = c->deferred;
-  c->deferred = 0;
-  lua_pushnumber(L, (lua_Number)wait);
+  lua_pushnumber(L, (lua_Number)kms_client_before_send(c->c));
   return 1;
 }
 

@@ -10,7 +10,6 @@
 #include <strings.h>
 #include <time.h>
 #include "lkms.h"
-#include "internal.h" /* kmsi_buf_append: filling a kms_http_response */
 
 /* {=====================================================================
  * Life cycle
@@ -726,9 +725,7 @@ static int lkms_request_sign(lua_State *L)
   kms_status st;
 
   pctx = read_opts(L, 3, OPT_CONTEXT | OPT_SIGN, &o);
-  now = o.time;
-  if (now == 0 && c->retry.skew != 0)
-    now = kmsi_retry_now(&c->retry);  /* skew learned by a Lua transport */
+  now = o.time;             /* 0: the client's clock, skew-corrected */
   if (o.validate) {
     int n = validate_or_fail(L, r, pctx);
     if (n)
@@ -844,41 +841,39 @@ static int lkms_request_json(lua_State *L)
   return 1;
 }
 
-/* Appends "name: value\n" for the header table entry at -2/-1 (value a
- * string or a list of strings, as HAProxy's httpclient gives them). */
-static kms_status append_header(lua_State *L, kms_buf *b)
+/* Adds one header to resp. A header the response's line format cannot
+ * hold (a name with ':', a line break) is left out, as a host would not
+ * have received it as one header; only running out of memory fails. */
+static kms_status add_header(kms_http_response *resp, const char *name,
+                             const char *value, kms_error *err)
 {
-  size_t nlen;
+  kms_status st = kms_http_response_add_header(resp, name, value, err);
+  return st == KMS_ERR_INVALID_ARG ? KMS_OK : st;
+}
+
+/* Adds the header table entry at -2/-1 (value a string or a list of
+ * strings, as HAProxy's httpclient gives them) to resp. */
+static kms_status append_header(lua_State *L, kms_http_response *resp,
+                                kms_error *err)
+{
   const char *name;
   kms_status st = KMS_OK;
 
   if (lua_type(L, -2) != LUA_TSTRING)
     return KMS_OK;
-  name = lua_tolstring(L, -2, &nlen);
+  name = lua_tostring(L, -2);
   if (lua_type(L, -1) == LUA_TTABLE) {
     int t = lua_gettop(L);
     lua_pushnil(L);
-    while (st == KMS_OK && lua_next(L, t)) {
-      size_t vlen;
-      const char *v = lua_type(L, -1) == LUA_TSTRING
-                          ? lua_tolstring(L, -1, &vlen) : NULL;
-      if (v) {
-        st = kmsi_buf_append(b, name, nlen);
-        if (st == KMS_OK) st = kmsi_buf_append(b, ": ", 2);
-        if (st == KMS_OK) st = kmsi_buf_append(b, v, vlen);
-        if (st == KMS_OK) st = kmsi_buf_append(b, "\n", 1);
-      }
+    while (st == KMS_OK && lua_next(L, t)) {      /* ..., list, k, v */
+      if (lua_type(L, -1) == LUA_TSTRING)
+        st = add_header(resp, name, lua_tostring(L, -1), err);
       lua_pop(L, 1);
     }
     if (st != KMS_OK)
-      lua_pop(L, 1);
+      lua_pop(L, 1);                              /* the key lua_next left */
   } else if (lua_type(L, -1) == LUA_TSTRING) {
-    size_t vlen;
-    const char *v = lua_tolstring(L, -1, &vlen);
-    st = kmsi_buf_append(b, name, nlen);
-    if (st == KMS_OK) st = kmsi_buf_append(b, ": ", 2);
-    if (st == KMS_OK) st = kmsi_buf_append(b, v, vlen);
-    if (st == KMS_OK) st = kmsi_buf_append(b, "\n", 1);
+    st = add_header(resp, name, lua_tostring(L, -1), err);
   }
   return st;
 }
@@ -909,14 +904,14 @@ static int lkms_request_check(lua_State *L)
   if (lua_istable(L, 3)) {
     lua_pushnil(L);
     while (st == KMS_OK && lua_next(L, 3)) {      /* key, value */
-      st = append_header(L, &resp.headers);
+      st = append_header(L, &resp, &err);
       lua_pop(L, 1);
     }
     if (st != KMS_OK)
       lua_pop(L, 1);
   }
   if (st == KMS_OK)
-    st = kmsi_buf_append(&resp.body, body, body_len);
+    st = kms_http_response_append_body(&resp, body, body_len, &err);
   if (st != KMS_OK) {
     kms_http_response_free(&resp);
     return lkms_fail(L, KMS_ERR_NOMEM, "response: out of memory");
@@ -957,71 +952,72 @@ static void set_int_field(lua_State *L, int idx, const char *name, int v)
   lua_setfield(L, idx, name);
 }
 
-/* The server's Date header from a header table (any case; a value or a
- * list of values), or 0. */
-static time_t header_date(lua_State *L, int idx)
+/* The first value of the Date header (any case) in the header table at
+ * idx (a value or a list of values), or NULL. */
+static const char *header_date(lua_State *L, int idx)
 {
-  time_t t = 0;
+  const char *date = NULL;
 
-  if (!lua_istable(L, idx))
-    return 0;
   lua_pushnil(L);
   while (lua_next(L, idx)) {                      /* key, value */
-    if (lua_type(L, -2) == LUA_TSTRING && t == 0) {
-      const char *k = lua_tostring(L, -2);
-      if ((k[0] == 'd' || k[0] == 'D') && strlen(k) == 4 &&
-          strncasecmp(k, "date", 4) == 0) {
+    if (!date && lua_type(L, -2) == LUA_TSTRING) {
+      size_t n;
+      const char *k = lua_tolstring(L, -2, &n);
+      if (n == 4 && strncasecmp(k, "date", 4) == 0) {
         if (lua_istable(L, -1)) {
           lua_pushnil(L);
           if (lua_next(L, -2)) {                  /* key, list, k1, v1 */
             if (lua_type(L, -1) == LUA_TSTRING)
-              kmsi_parse_http_date(lua_tostring(L, -1), &t);
+              date = lua_tostring(L, -1);         /* anchored in list */
             lua_pop(L, 2);
           }
         } else if (lua_type(L, -1) == LUA_TSTRING) {
-          kmsi_parse_http_date(lua_tostring(L, -1), &t);
+          date = lua_tostring(L, -1);             /* anchored in idx */
         }
       }
     }
     lua_pop(L, 1);
   }
-  return t;
+  return date;
 }
 
 /* req:after_attempt(client, state, message, details, headers)
  *   -> action, delay, message
  * Called by a Lua transport after each attempt it sent. state is a table
- * the transport keeps for the whole call (the core's attempt count, clock
- * skew retries and retry quota held live in it); details is the fourth
- * value of req:check or kms.failure, nil on success; headers the
- * response's (for its Date). The core's retry policy decides, exactly as
- * for attempts the C client sends: action is "stop", "retry" (sleep delay
- * seconds first) or "skew" (the clock was corrected: sign again and send
- * now). On a final failure, message gets the AWS CLI's " (reached max
- * retries: N)" and details.attempts the number of attempts. */
+ * the transport keeps for the whole call (the kms_retry_state fields
+ * attempts, skew_retries and quota_held live in it); details is the
+ * fourth value of req:check or kms.failure, nil on success; headers the
+ * response's (for its Date). The client's own retry policy decides
+ * (kms_client_retry_after), as for attempts the C client sends: action
+ * is "stop", "retry" (sleep delay seconds first) or "skew" (the clock
+ * was corrected: sign again and send now). On a final failure, message
+ * gets the AWS CLI's " (reached max retries: N)" and details.attempts
+ * the number of attempts. */
 static int lkms_request_after_attempt(lua_State *L)
 {
   lkms_request *r = check_request(L, 1);
   lkms_client *c = lkms_client_check(L, 2);
   const char *msg = luaL_optstring(L, 4, NULL);
-  kmsi_retry_call call;
-  kmsi_retry_action action;
+  kms_retry_state state = KMS_RETRY_STATE_INIT;
+  kms_retry_action action;
+  kms_http_response resp;
   kms_error err;
-  time_t date;
+  char given[KMS_ERROR_MESSAGE_SIZE];
+  const char *date = NULL;
   double delay = 0;
-  const char *why = "";
+  int have_resp = 0;
 
   luaL_checktype(L, 3, LUA_TTABLE);
   if (!lua_isnoneornil(L, 5))
     luaL_checktype(L, 5, LUA_TTABLE);
   if (!lua_isnoneornil(L, 6))
     luaL_checktype(L, 6, LUA_TTABLE);
-  memset(&call, 0, sizeof call);
-  call.attempts = int_field(L, 3, "attempts") + 1;   /* this one */
-  call.skew_retries = int_field(L, 3, "skew_retries");
-  call.quota_held = int_field(L, 3, "quota_held");
+  state.attempts = int_field(L, 3, "attempts");
+  state.skew_retries = int_field(L, 3, "skew_retries");
+  state.quota_held = int_field(L, 3, "quota_held");
 
   lkms_error_init(&err);
+  kms_http_response_init(&resp, NULL, NULL);
   if (lua_istable(L, 5)) {
     const char *name, *type;
     int s;
@@ -1038,29 +1034,29 @@ static int lkms_request_after_attempt(lua_State *L)
     snprintf(err.aws_type, sizeof err.aws_type, "%s", type ? type : "");
     lua_pop(L, 1);
     snprintf(err.message, sizeof err.message, "%s", msg ? msg : "");
+    memcpy(given, err.message, sizeof given);
+    /* Only a failure's Date matters (a clock skew): no copy on success. */
+    if (lua_istable(L, 6))
+      date = header_date(L, 6);
+    have_resp = date && kms_http_response_add_header(&resp, "Date", date,
+                                                     NULL) == KMS_OK;
   }
-  date = header_date(L, 6);
 
-  c->deferred = 0;
-  action = kmsi_retry_after(&c->retry, &call, &err, date, &delay, &why);
-  c->deferred = 0;
+  action = kms_client_retry_after(c->c, r->op, &state,
+                                  have_resp ? &resp : NULL, &err, &delay);
+  kms_http_response_free(&resp);
 
-  set_int_field(L, 3, "attempts", call.attempts);
-  set_int_field(L, 3, "skew_retries", call.skew_retries);
-  set_int_field(L, 3, "quota_held", call.quota_held);
-  lua_pushstring(L, why);
-  lua_setfield(L, 3, "why");
+  set_int_field(L, 3, "attempts", state.attempts);
+  set_int_field(L, 3, "skew_retries", state.skew_retries);
+  set_int_field(L, 3, "quota_held", state.quota_held);
   if (lua_istable(L, 5)) {
-    set_int_field(L, 5, "attempts", call.attempts);
-    /* as kms_client_call words a service error it gave up on */
-    if (action == KMSI_RETRY_STOP && err.status == KMS_ERR_SERVICE &&
-        kmsi_retry_exhausted(&c->retry, &call)) {
-      kmsi_error_add_max_retries(&err, r->op, call.attempts - 1);
+    set_int_field(L, 5, "attempts", state.attempts);
+    /* reworded as kms_client_call words a service error it gave up on */
+    if (strcmp(given, err.message) != 0)
       msg = err.message;
-    }
   }
-  lua_pushstring(L, action == KMSI_RETRY_AGAIN ? "retry"
-                    : action == KMSI_RETRY_SKEW ? "skew" : "stop");
+  lua_pushstring(L, action == KMS_RETRY_AGAIN ? "retry"
+                    : action == KMS_RETRY_SKEW ? "skew" : "stop");
   lua_pushnumber(L, (lua_Number)delay);
   if (msg)
     lua_pushstring(L, msg);

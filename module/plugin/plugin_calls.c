@@ -148,6 +148,49 @@ cleanup:
   return rc;
 }
 
+/* Adds the host's header text ("Name: value" lines, LF or CRLF) to resp,
+ * a line at a time. A line without ':' or with an empty name (a status
+ * line) can never be looked up and is left out, and so is one the
+ * response's line format cannot hold (a stray CR). The value is trimmed
+ * as kms_http_response_header trims it. KMS_ERR_NOMEM is the only
+ * failure. */
+static kms_status add_header_lines(const kms_plugin_instance *inst,
+                                   kms_http_response *resp,
+                                   const char *text)
+{
+  kms_status result = KMS_ERR_NOMEM;
+  size_t size = strlen(text) + 1;
+  char *copy = kmsp_imalloc(inst, size), *p, *eol, *colon, *v, *ve;
+  int last = 0;
+
+  if (!copy)
+    goto cleanup;
+  memcpy(copy, text, size);
+  for (p = copy; !last; p = eol + 1) {
+    eol = strchr(p, '\n');
+    if (!eol)
+      eol = p + strlen(p);
+    last = *eol == '\0';         /* before the line is cut up below */
+    colon = memchr(p, ':', (size_t)(eol - p));
+    if (colon && colon > p) {
+      v = colon + 1;
+      ve = eol;
+      while (v < ve && (*v == ' ' || *v == '\t'))
+        v++;
+      while (ve > v && (ve[-1] == ' ' || ve[-1] == '\t' || ve[-1] == '\r'))
+        ve--;
+      *colon = '\0';
+      *ve = '\0';
+      if (kms_http_response_add_header(resp, p, v, NULL) == KMS_ERR_NOMEM)
+        goto cleanup;
+    }
+  }
+  result = KMS_OK;
+cleanup:
+  kmsp_ifree(inst, copy, size);
+  return result;
+}
+
 int kmsp_op_check_response(kms_plugin_instance *inst, const char *operation,
                            long http_status, const char *headers,
                            const char *body, size_t body_len,
@@ -155,6 +198,7 @@ int kmsp_op_check_response(kms_plugin_instance *inst, const char *operation,
 {
   kms_http_response resp;
   kms_operation op;
+  kms_status st;
   kms_error e;
   cJSON *root = NULL;
   int is_obj = 0;
@@ -171,15 +215,18 @@ int kmsp_op_check_response(kms_plugin_instance *inst, const char *operation,
   if (op == KMS_OP__COUNT)
     return kmsp_fail(err, KMS_ERR_INVALID_ARG, "check_response: unknown "
                      "operation \"%.64s\"", operation);
-  /* A read-only view of the host's bytes: never freed here. */
-  memset(&resp, 0, sizeof resp);
+  /* The host's response, copied in as a transport would fill it. */
+  kms_http_response_init(&resp, inst->alloc, inst->alloc_ud);
   resp.status = http_status;
-  resp.headers.data = (char *)(headers ? headers : "");
-  resp.headers.len = headers ? strlen(headers) : 0;
-  resp.body.data = (char *)(body ? body : "");
-  resp.body.len = body_len;
+  if ((headers && add_header_lines(inst, &resp, headers) != KMS_OK) ||
+      kms_http_response_append_body(&resp, body, body_len, NULL) != KMS_OK) {
+    kms_http_response_free(&resp);
+    return kmsp_fail(err, KMS_ERR_NOMEM, "check_response: out of memory");
+  }
   kms_error_clear(&e);
-  if (kms_response_check(op, &resp, &e) != KMS_OK)
+  st = kms_response_check(op, &resp, &e);
+  kms_http_response_free(&resp);                  /* wipes the body */
+  if (st != KMS_OK)
     return kmsp_report(err, &e);
   if (result_json) {
     if (body_len) {

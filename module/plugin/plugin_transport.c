@@ -6,21 +6,20 @@
 #include <stdlib.h>
 #include <string.h>
 #include "plugin_int.h"
-#include "internal.h" /* kmsi_buf_append: filling a kms_http_response */
 
+/* A header the response's line format cannot hold (a name with ':', a
+ * line break) is left out: the host's call still succeeds, only running
+ * out of memory fails it. */
 static int add_header(kms_plugin_http_response *r, const char *name,
                       const char *value)
 {
   kms_http_response *resp = r ? r->plugin_private : NULL;
-  kms_buf *b;
+  kms_status st;
 
   if (!resp || !name || !value)
     return KMS_ERR_INVALID_ARG;
-  b = &resp->headers;
-  if (kmsi_buf_puts(b, name) != KMS_OK || kmsi_buf_puts(b, ": ") != KMS_OK ||
-      kmsi_buf_puts(b, value) != KMS_OK || kmsi_buf_putc(b, '\n') != KMS_OK)
-    return KMS_ERR_NOMEM;
-  return 0;
+  st = kms_http_response_add_header(resp, name, value, NULL);
+  return st == KMS_ERR_INVALID_ARG ? 0 : (int)st;
 }
 
 static int write_body(kms_plugin_http_response *r, const void *data,
@@ -28,12 +27,9 @@ static int write_body(kms_plugin_http_response *r, const void *data,
 {
   kms_http_response *resp = r ? r->plugin_private : NULL;
 
-  if (!resp || (!data && len))
+  if (!resp)
     return KMS_ERR_INVALID_ARG;
-  if (!len)
-    return 0;
-  return kmsi_buf_append(&resp->body, data, len) == KMS_OK ? 0
-                                                           : KMS_ERR_NOMEM;
+  return (int)kms_http_response_append_body(resp, data, len, NULL);
 }
 
 /* The host's answer code as a transport status: anything that is not a

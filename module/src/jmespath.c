@@ -226,10 +226,10 @@ kms_status kms_jmespath_check(const char *expression, kms_error *err)
   kmsi_jp_errkind kind = KMSI_JPE_NONE;
   kms_status result = kmsi_jmespath_check(expression, err, &kind);
 
-  if (result == KMS_ERR_PARSE && kind != KMSI_JPE_SYNTAX) {
-    kms_error_clear(err);
+  if (result == KMS_ERR_PARSE && kind != KMSI_JPE_SYNTAX)
     result = KMS_OK;
-  }
+  if (result == KMS_OK)
+    kms_error_clear(err);
   return result;
 }
 

@@ -1,11 +1,14 @@
 /* test_client_offline.c - the client (client.c) over a scripted transport,
  * with no network: retries and their attempt counts, re-signing, the
  * clock-skew correction, pagination, no_sign_request, kms_client_prepare,
- * no secret in errors or logs, and an allocation-failure sweep over
- * create + update + free on the counting allocator. */
+ * no secret in errors or logs, the calls for a host that sends by itself
+ * (resolved settings, retry decisions, rate limiter, profile values), and
+ * an allocation-failure sweep over create + update + free on the counting
+ * allocator. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include "internal.h"
 #include "../unit/testing.h"
 
@@ -276,6 +279,295 @@ static void test_pagination(void)
   kms_config_free(cfg);
 }
 
+/* {===== a host that sends by itself (public API only) ===== */
+
+/* A response as a host received it: filled with the public calls. */
+static void host_response(kms_http_response *r, long status,
+                          const char *date, const char *body)
+{
+  kms_http_response_free(r);
+  kms_http_response_init(r, NULL, NULL);
+  r->status = status;
+  kms_http_response_add_header(r, "x-amzn-RequestId", "host-1", NULL);
+  if (date)
+    kms_http_response_add_header(r, "Date", date, NULL);
+  kms_http_response_append_body(r, body, strlen(body), NULL);
+}
+
+#define BUSY "{\"__type\":\"KMSInternalException\",\"message\":\"busy\"}"
+#define THROTTLED "{\"__type\":\"ThrottlingException\",\"message\":\"slow\"}"
+
+static void test_host_settings(void)
+{
+  script s;
+  kms_config *cfg;
+  kms_client *c;
+  kms_transport_opts o;
+
+  memset(&s, 0, sizeof s);
+  cfg = make_config(NULL, NULL, &s, 1);
+  kms_config_set(cfg, "connect_timeout", "2", NULL);
+  kms_config_set(cfg, "read_timeout", "7", NULL);
+  kms_config_set(cfg, "verify_tls", "false", NULL);
+  kms_config_set(cfg, "ca_bundle", "/etc/kms-test/ca.pem", NULL);
+  kms_config_set(cfg, "max_attempts", "5", NULL);
+  kms_config_set(cfg, "retry_mode", "adaptive", NULL);
+  c = kms_client_new(cfg, NULL);
+  kms_config_free(cfg);
+  memset(&o, 0x5a, sizeof o);
+  OK(c && kms_client_transport_opts(c, &o) == KMS_OK &&
+         o.connect_timeout_ms == 2000 && o.read_timeout_ms == 7000 &&
+         o.verify_tls == 0 && o.ca_bundle &&
+         strcmp(o.ca_bundle, "/etc/kms-test/ca.pem") == 0,
+     "transport options as resolved");
+  OK(kms_client_max_attempts(c) == 5, "max attempts");
+  EQ_STR(kms_client_retry_mode(c), "adaptive", "retry mode");
+  OK(kms_client_transport_opts(NULL, &o) == KMS_ERR_INVALID_ARG &&
+         kms_client_transport_opts(c, NULL) == KMS_ERR_INVALID_ARG &&
+         kms_client_max_attempts(NULL) == 0 &&
+         kms_client_retry_mode(NULL) == NULL,
+     "settings: NULL-safe");
+  kms_client_free(c);
+
+  memset(&s, 0, sizeof s);
+  cfg = make_config(NULL, NULL, &s, 1);
+  c = kms_client_new(cfg, NULL);
+  kms_config_free(cfg);
+  OK(c && kms_client_transport_opts(c, &o) == KMS_OK &&
+         o.connect_timeout_ms == 60000 && o.read_timeout_ms == 60000 &&
+         o.verify_tls == 1 && o.ca_bundle == NULL &&
+         kms_client_max_attempts(c) == 3 &&
+         strcmp(kms_client_retry_mode(c), "standard") == 0,
+     "defaults: 60 s, TLS verified, system CAs, 3 standard attempts");
+  kms_client_free(c);
+}
+
+static void test_host_retries(void)
+{
+  static const step ok200[] = {{KMS_OK, 200, "", "{}"}};
+  script s;
+  kms_config *cfg;
+  kms_client *c;
+  kms_retry_state st = KMS_RETRY_STATE_INIT;
+  kms_http_response r;
+  kms_http *m = NULL;
+  kms_error err;
+  kms_retry_action a;
+  double d = -1;
+  char date[64];
+  time_t later = time(NULL) + 3600;
+  struct tm tm;
+
+  memset(&s, 0, sizeof s);
+  s.steps = ok200;
+  s.n = 1;
+  cfg = make_config(NULL, NULL, &s, 1);
+  c = kms_client_new(cfg, NULL);
+  kms_config_free(cfg);
+  kms_http_response_init(&r, NULL, NULL);
+  OK(c != NULL, "client");
+  if (!c)
+    goto done;
+
+  /* 503, 503, 503: two retries after a (scaled) backoff, then stop with
+   * the AWS CLI's words. */
+  host_response(&r, 503, NULL, BUSY);
+  kms_response_check(KMS_OP_CONNECT_CUSTOM_KEY_STORE, &r, &err);
+  a = kms_client_retry_after(c, KMS_OP_CONNECT_CUSTOM_KEY_STORE, &st, &r,
+                             &err, &d);
+  OK(a == KMS_RETRY_AGAIN && d >= 0 && d <= 0.001 && st.attempts == 1 &&
+         err.attempts == 1 && err.retryable,
+     "503: retry after %.6f s (backoff scaled by the core)", d);
+  kms_response_check(KMS_OP_CONNECT_CUSTOM_KEY_STORE, &r, &err);
+  a = kms_client_retry_after(c, KMS_OP_CONNECT_CUSTOM_KEY_STORE, &st, &r,
+                             &err, &d);
+  OK(a == KMS_RETRY_AGAIN && st.attempts == 2, "503 again: retry");
+  kms_response_check(KMS_OP_CONNECT_CUSTOM_KEY_STORE, &r, &err);
+  a = kms_client_retry_after(c, KMS_OP_CONNECT_CUSTOM_KEY_STORE, &st, &r,
+                             &err, &d);
+  OK(a == KMS_RETRY_STOP && d == 0 && st.attempts == 3 &&
+         err.attempts == 3 && err.status == KMS_ERR_SERVICE,
+     "third 503: stop at max_attempts");
+  EQ_STR(err.message, "An error occurred (KMSInternalException) when "
+         "calling the ConnectCustomKeyStore operation (reached max retries: "
+         "2): busy", "the final error as kms_client_call words it");
+  EQ_STR(err.request_id, "host-1", "request id kept");
+
+  /* No response, then success: the quota taken is given back. */
+  memset(&st, 0, sizeof st);
+  kms_error_clear(&err);
+  err.status = KMS_ERR_CONNECT;
+  a = kms_client_retry_after(c, KMS_OP_CONNECT_CUSTOM_KEY_STORE, &st, NULL,
+                             &err, NULL);
+  OK(a == KMS_RETRY_AGAIN && st.quota_held > 0,
+     "no response (connect): retry, quota held %d", st.quota_held);
+  host_response(&r, 200, NULL, "{}");
+  OK(kms_response_check(KMS_OP_CONNECT_CUSTOM_KEY_STORE, &r, &err) ==
+         KMS_OK, "200 checks");
+  a = kms_client_retry_after(c, KMS_OP_CONNECT_CUSTOM_KEY_STORE, &st, &r,
+                             &err, &d);
+  OK(a == KMS_RETRY_STOP && d == 0 && st.attempts == 2 &&
+         st.quota_held == 0 && err.attempts == 2 && !err.retryable,
+     "success: stop after 2 attempts, quota returned");
+
+  /* Not retryable. */
+  memset(&st, 0, sizeof st);
+  host_response(&r, 400, NULL, "{\"__type\":\"CustomKeyStoreNotFound"
+                "Exception\",\"message\":\"none\"}");
+  kms_response_check(KMS_OP_CONNECT_CUSTOM_KEY_STORE, &r, &err);
+  a = kms_client_retry_after(c, KMS_OP_CONNECT_CUSTOM_KEY_STORE, &st, &r,
+                             &err, &d);
+  OK(a == KMS_RETRY_STOP && st.attempts == 1 && !err.retryable &&
+         strstr(err.message, "reached max retries") == NULL,
+     "400: not retried, no max-retries words");
+
+  /* A clock an hour slow: corrected from the Date of the response, once
+   * per call, and the client's next signatures use it (kms_client_prepare
+   * and kms_client_call alike: one policy). */
+  gmtime_r(&later, &tm);
+  strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
+  memset(&st, 0, sizeof st);
+  host_response(&r, 400, date, "{\"__type\":\"InvalidSignatureException\","
+                "\"message\":\"Signature expired\"}");
+  kms_response_check(KMS_OP_CONNECT_CUSTOM_KEY_STORE, &r, &err);
+  a = kms_client_retry_after(c, KMS_OP_CONNECT_CUSTOM_KEY_STORE, &st, &r,
+                             &err, &d);
+  OK(a == KMS_RETRY_SKEW && d == 0 && st.skew_retries == 1 &&
+         st.attempts == 1, "skewed Date: sign again and resend now");
+  OK(kms_client_prepare(c, KMS_OP_CONNECT_CUSTOM_KEY_STORE, "{}", 2, 0, &m,
+                        &err) == KMS_OK &&
+         amz_seconds(kms_http_header(m, "X-Amz-Date")) - (long)later > -10 &&
+         amz_seconds(kms_http_header(m, "X-Amz-Date")) - (long)later < 10,
+     "prepare signs with the corrected clock");
+  kms_http_free(m);
+  kms_response_check(KMS_OP_CONNECT_CUSTOM_KEY_STORE, &r, &err);
+  a = kms_client_retry_after(c, KMS_OP_CONNECT_CUSTOM_KEY_STORE, &st, &r,
+                             &err, &d);
+  OK(a == KMS_RETRY_STOP && st.attempts == 2,
+     "a second skew error in the call stops");
+  OK(kms_client_connect_custom_key_store(c, "cks-1", &err) == KMS_OK &&
+         amz_seconds(s.dates[0]) - (long)later > -10 &&
+         amz_seconds(s.dates[0]) - (long)later < 10,
+     "the client's own sends use the skew the host's attempt taught it");
+
+  /* NULL-safe. */
+  OK(kms_client_retry_after(NULL, KMS_OP_CONNECT_CUSTOM_KEY_STORE, &st, &r,
+                            &err, &d) == KMS_RETRY_STOP && d == 0 &&
+         kms_client_retry_after(c, KMS_OP_CONNECT_CUSTOM_KEY_STORE, NULL,
+                                &r, &err, &d) == KMS_RETRY_STOP &&
+         kms_client_retry_after(c, KMS_OP_CONNECT_CUSTOM_KEY_STORE, &st, &r,
+                                NULL, &d) == KMS_RETRY_STOP &&
+         kms_client_retry_after(c, KMS_OP__COUNT, &st, &r, &err, &d) ==
+             KMS_RETRY_STOP &&
+         kms_client_before_send(NULL) == 0,
+     "retry_after and before_send: NULL-safe");
+  OK(kms_client_before_send(c) == 0, "standard mode: never wait to send");
+done:
+  kms_http_response_free(&r);
+  kms_client_free(c);
+}
+
+static void test_host_limiter(void)
+{
+  script s;
+  kms_config *cfg;
+  kms_client *c;
+  kms_retry_state st = KMS_RETRY_STATE_INIT;
+  kms_http_response r;
+  kms_error err;
+  double w1, w2;
+
+  memset(&s, 0, sizeof s);
+  cfg = make_config(NULL, NULL, &s, 1);
+  kms_config_set(cfg, "retry_mode", "adaptive", NULL);
+  c = kms_client_new(cfg, NULL);
+  kms_config_free(cfg);
+  kms_http_response_init(&r, NULL, NULL);
+  OK(c && kms_client_before_send(c) == 0,
+     "adaptive: no wait before any throttling");
+  host_response(&r, 400, NULL, THROTTLED);
+  kms_response_check(KMS_OP_CONNECT_CUSTOM_KEY_STORE, &r, &err);
+  OK(kms_client_retry_after(c, KMS_OP_CONNECT_CUSTOM_KEY_STORE, &st, &r,
+                            &err, NULL) == KMS_RETRY_AGAIN,
+     "throttled: retry");
+  /* The bucket holds at most one token: two sends in a row, and the
+   * second must wait (scaled by KMS_TEST_BACKOFF_SCALE). */
+  w1 = kms_client_before_send(c);
+  w2 = kms_client_before_send(c);
+  OK(w1 >= 0 && w2 > w1 && w2 < 0.01,
+     "the rate limiter asks to wait (%.6f s, then %.6f s), never sleeps",
+     w1, w2);
+  kms_http_response_free(&r);
+  kms_client_free(c);
+}
+
+/* A profile setting the core does not use, read the way it reads its
+ * own. */
+static void test_profile_value(void)
+{
+  char conf[] = "/tmp/kms-test-config-XXXXXX";
+  char creds[] = "/tmp/kms-test-creds-XXXXXX";
+  int fc = mkstemp(conf), fk = mkstemp(creds);
+  FILE *f;
+  kms_config *cfg = kms_config_new(NULL, NULL, NULL);
+  kms_error err;
+  char out[32];
+
+  OK(fc >= 0 && fk >= 0 && cfg, "temporary files");
+  if (fc < 0 || fk < 0 || !cfg)
+    goto done;
+  f = fdopen(fc, "w");
+  fputs("[default]\noutput = table\nregion = us-east-1\n"
+        "[profile p2]\noutput = yaml-stream\n", f);
+  fclose(f);
+  f = fdopen(fk, "w");
+  fputs("[default]\naws_access_key_id = AKIDEXAMPLE\n"
+        "aws_secret_access_key = " SECRET_KEY "\n", f);
+  fclose(f);
+  kms_config_set(cfg, "config_file", conf, NULL);
+  kms_config_set(cfg, "credentials_file", creds, NULL);
+
+  OK(kms_config_profile_value(cfg, "output", out, sizeof out, &err) ==
+         KMS_OK && strcmp(out, "table") == 0, "default profile: %s", out);
+  OK(kms_config_profile_value(cfg, "aws_access_key_id", out, sizeof out,
+                              &err) == KMS_OK &&
+         strcmp(out, "AKIDEXAMPLE") == 0,
+     "the credentials file is read too");
+  OK(kms_config_profile_value(cfg, "cli_pager", out, sizeof out, &err) ==
+         KMS_OK && out[0] == '\0', "no such key: \"\"");
+  OK(kms_config_profile_value(cfg, "output", out, 4, &err) == KMS_OK &&
+         strcmp(out, "tab") == 0, "truncated to the size");
+  OK(kms_config_profile_value(cfg, "aws_secret_access_key", out, sizeof out,
+                              &err) == KMS_ERR_INVALID_ARG &&
+         out[0] == '\0' && strstr(err.message, SECRET_KEY) == NULL,
+     "a secret key is never returned");
+  OK(kms_config_profile_value(cfg, NULL, out, sizeof out, &err) ==
+         KMS_ERR_INVALID_ARG &&
+         kms_config_profile_value(cfg, "output", NULL, 8, &err) ==
+             KMS_ERR_INVALID_ARG &&
+         kms_config_profile_value(cfg, "output", out, 0, &err) ==
+             KMS_ERR_INVALID_ARG,
+     "NULL key or out, size 0: refused");
+  kms_config_set(cfg, "profile", "p2", NULL);
+  OK(kms_config_profile_value(cfg, "output", out, sizeof out, NULL) ==
+         KMS_OK && strcmp(out, "yaml-stream") == 0,
+     "explicit profile: %s", out);
+  kms_config_set(cfg, "profile", "missing", NULL);
+  OK(kms_config_profile_value(cfg, "output", out, sizeof out, &err) ==
+         KMS_ERR_CONFIG && out[0] == '\0' &&
+         strstr(err.message, "missing") != NULL,
+     "a missing named profile: %s", err.message);
+  OK(kms_config_profile_value(NULL, "output", out, sizeof out, &err) ==
+         KMS_OK && out[0] == '\0', "NULL config: the environment only");
+done:
+  kms_config_free(cfg);
+  if (fc >= 0)
+    unlink(conf);
+  if (fk >= 0)
+    unlink(creds);
+}
+/* }===== */
+
 /* Every allocation of create + update + free fails in turn: each run
  * either fails cleanly or succeeds, and never leaks. */
 static void test_alloc_sweep(void)
@@ -339,6 +631,10 @@ int main(void)
   test_retries();
   test_skew_and_signing();
   test_pagination();
+  test_host_settings();
+  test_host_retries();
+  test_host_limiter();
+  test_profile_value();
   test_alloc_sweep();
   return t_done();
 }

@@ -138,6 +138,32 @@ static void test_public(void)
   OK(kmsi_jmespath_check("a.b[0]", &err, NULL) == KMS_OK, "check: valid");
   OK(kmsi_jmespath_check("a.b[", &err, NULL) == KMS_ERR_PARSE,
      "check: syntax error");
+
+  /* The public check: syntax only, as jmespath.compile(). */
+  OK(kms_jmespath_check("CustomKeyStores[?ConnectionState=='CONNECTED']"
+                        ".CustomKeyStoreId", &err) == KMS_OK &&
+         err.status == KMS_OK, "public check: valid");
+  memset(&err, 0, sizeof err);
+  OK(kms_jmespath_check("[", &err) == KMS_ERR_PARSE &&
+         err.status == KMS_ERR_PARSE &&
+         strcmp(err.message, "Invalid jmespath expression: Incomplete "
+                "expression:\n\"[\"\n  ^") == 0,
+     "public check: a syntax error, worded as the search words it");
+  OK(kms_jmespath_check("foo[#]", &err) == KMS_ERR_PARSE,
+     "public check: a lexer error");
+  OK(kms_jmespath_check("nosuchfunction(@)", &err) == KMS_OK &&
+         err.status == KMS_OK && err.message[0] == '\0',
+     "public check: an unknown function passes (found by the search)");
+  OK(kms_jmespath_check("length(@, @)", &err) == KMS_OK,
+     "public check: a wrong arity passes (found by the search)");
+  OK(kms_jmespath_search("nosuchfunction(@)", "{}", 2, &out, &err) ==
+         KMS_ERR_PARSE, "... and the search reports it");
+  kms_buf_free(&out);
+  OK(kms_jmespath_check(NULL, &err) == KMS_ERR_INVALID_ARG,
+     "public check: NULL expression");
+  OK(kms_jmespath_check("a", NULL) == KMS_OK &&
+         kms_jmespath_check("a[", NULL) == KMS_ERR_PARSE,
+     "public check: NULL err is allowed");
 }
 
 /* Hostile nesting fails cleanly instead of exhausting the stack. */

@@ -276,6 +276,105 @@ static void test_dates(void)
   OK(!kmsi_parse_http_date(NULL, &t), "NULL refused");
 }
 
+/* {===== filling a response a host received (public API only) ===== */
+
+#define BODY1 "{\"__type\":\"com.x#ThrottlingException\","
+#define BODY2 "\"message\":\"slow\"}"
+
+static void test_fill(void)
+{
+  static const struct {
+    const char *name, *value;
+  } bad[] = {
+    {"", "v"}, {"Na:me", "v"}, {"Na\rme", "v"}, {"Na\nme", "v"},
+    {"Name", "v\r"}, {"Name", "a\nInjected: yes"},
+  };
+  t_alloc_state st = {0};
+  kms_http_response r;
+  kms_error err;
+  char v[64];
+  size_t i;
+
+  kms_http_response_init(&r, t_alloc, &st);
+  r.status = 400;
+  OK(kms_http_response_add_header(&r, "x-amzn-RequestId", "rid-9", &err) ==
+         KMS_OK &&
+         kms_http_response_add_header(&r, "Date", "  Sun, 06 Nov 1994 "
+                                      "08:49:37 GMT ", &err) == KMS_OK &&
+         kms_http_response_add_header(&r, "X-Empty", "", &err) == KMS_OK,
+     "add_header: three headers");
+  EQ_STR(r.headers.data, "x-amzn-RequestId: rid-9\nDate:   Sun, 06 Nov "
+         "1994 08:49:37 GMT \nX-Empty: \n", "add_header: line format");
+  OK(kms_http_response_header(&r, "date", v, sizeof v) &&
+         strcmp(v, "Sun, 06 Nov 1994 08:49:37 GMT") == 0,
+     "add_header: read back, trimmed, any case");
+  for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+    size_t before = r.headers.len;
+    memset(&err, 0, sizeof err);
+    OK(kms_http_response_add_header(&r, bad[i].name, bad[i].value, &err) ==
+           KMS_ERR_INVALID_ARG && err.status == KMS_ERR_INVALID_ARG &&
+           r.headers.len == before,
+       "add_header: bad header %zu refused, response unchanged", i);
+  }
+  OK(kms_http_response_add_header(NULL, "a", "b", &err) ==
+         KMS_ERR_INVALID_ARG &&
+         kms_http_response_add_header(&r, NULL, "b", NULL) ==
+             KMS_ERR_INVALID_ARG &&
+         kms_http_response_add_header(&r, "a", NULL, NULL) ==
+             KMS_ERR_INVALID_ARG,
+     "add_header: NULL refused");
+
+  OK(kms_http_response_append_body(&r, BODY1, strlen(BODY1), &err) ==
+         KMS_OK &&
+         kms_http_response_append_body(&r, NULL, 0, &err) == KMS_OK &&
+         kms_http_response_append_body(&r, BODY2, strlen(BODY2), &err) ==
+             KMS_OK,
+     "append_body: in pieces, NULL with 0 is a no-op");
+  OK(r.body.len == strlen(BODY1 BODY2) && r.body.secret &&
+         memcmp(r.body.data, BODY1 BODY2, r.body.len) == 0,
+     "append_body: the bytes, in a secret buffer");
+  OK(kms_http_response_append_body(&r, NULL, 1, &err) ==
+         KMS_ERR_INVALID_ARG &&
+         kms_http_response_append_body(NULL, "x", 1, &err) ==
+             KMS_ERR_INVALID_ARG &&
+         r.body.len == strlen(BODY1 BODY2),
+     "append_body: NULL data with a length, NULL response refused");
+  OK(kms_response_check(UPD, &r, &err) == KMS_ERR_SERVICE &&
+         strcmp(err.aws_type, "ThrottlingException") == 0 &&
+         strcmp(err.request_id, "rid-9") == 0 && err.retryable,
+     "a filled response is checked as a transport's");
+  kms_http_response_free(&r);
+  OK(st.blocks == 0 && st.bytes == 0, "fill: no leak");
+
+  /* Binary-safe body. */
+  kms_http_response_init(&r, NULL, NULL);
+  OK(kms_http_response_append_body(&r, "a\0b", 3, NULL) == KMS_OK &&
+         r.body.len == 3 && memcmp(r.body.data, "a\0b", 3) == 0,
+     "append_body: binary-safe");
+  kms_http_response_free(&r);
+
+  /* Each allocation fails in turn: nomem, the response unchanged, no
+   * leak; then success. */
+  for (i = 1; i < 20; i++) {
+    t_alloc_state fs = {0, 0, 0, 0};
+    kms_status a, b;
+    fs.fail_at = (long)i;
+    kms_http_response_init(&r, t_alloc, &fs);
+    a = kms_http_response_add_header(&r, "Date", "x", NULL);
+    b = kms_http_response_append_body(&r, "{}", 2, NULL);
+    if ((a != KMS_OK && (a != KMS_ERR_NOMEM || r.headers.len)) ||
+        (b != KMS_OK && (b != KMS_ERR_NOMEM || r.body.len)))
+      break;
+    kms_http_response_free(&r);
+    if (fs.blocks || fs.bytes)
+      break;
+    if (a == KMS_OK && b == KMS_OK)
+      break;
+  }
+  OK(i == 3, "fill: allocation failures are nomem, clean (%zu)", i);
+}
+/* }===== */
+
 int main(void)
 {
   size_t i;
@@ -288,5 +387,6 @@ int main(void)
   test_max_retries();
   test_classify();
   test_dates();
+  test_fill();
   return t_done();
 }

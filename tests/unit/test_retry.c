@@ -346,6 +346,37 @@ static void test_adaptive(void)
        "scaled adaptive event %zu: slept %.6f", i, slept);
   }
   OK(r.quota <= KMSI_QUOTA_INITIAL, "adaptive keeps the standard quota");
+
+  /* A host that must not block: kmsi_retry_acquire never sleeps, takes
+   * the token at once and returns the wait; the host sleeps it itself.
+   * The same events give the same waits and the same bucket. */
+  setup(&r, &f, KMSI_RETRY_ADAPTIVE, 3);
+  for (i = 0; i < sizeof ev / sizeof ev[0]; i++) {
+    int sleeps = f.sleeps;
+    slept = kmsi_retry_acquire(&r);
+    OK(f.sleeps == sleeps, "acquire %zu does not sleep", i);
+    f.mono += slept + ev[i].advance;
+    memset(&c, 0, sizeof c);
+    step(&r, &c, ev[i].throttled ? service(400, "ThrottlingException")
+                                 : success(), 0, &d);
+    OK(slept > ev[i].slept - 1e-6 && slept < ev[i].slept + 1e-6 &&
+           r.bucket_rate > ev[i].rate - 1e-6 &&
+           r.bucket_rate < ev[i].rate + 1e-6 &&
+           r.bucket_tokens > ev[i].tokens - 1e-6 &&
+           r.bucket_tokens < ev[i].tokens + 1e-6,
+       "non-blocking event %zu: waits %.6f rate %.6f tokens %.6f", i, slept,
+       r.bucket_rate, r.bucket_tokens);
+  }
+  /* Two sends at once (two light threads on one client): the second
+   * queues up behind the first's debt. */
+  d = kmsi_retry_acquire(&r);
+  slept = kmsi_retry_acquire(&r);
+  OK(slept > d && slept - d > 1 / r.bucket_rate - 1e-6 &&
+         slept - d < 1 / r.bucket_rate + 1e-6,
+     "the second concurrent acquire waits one token longer (%.6f, %.6f)",
+     d, slept);
+  setup(&r, &f, KMSI_RETRY_STANDARD, 3);
+  OK(kmsi_retry_acquire(&r) == 0, "standard mode: acquire never waits");
 }
 
 int main(void)
