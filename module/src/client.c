@@ -743,11 +743,10 @@ cleanup:
 
 double kms_client_before_send(kms_client *c)
 {
-  double wait;
+  double wait = 0;
 
-  if (!c)
-    return 0;
-  wait = kmsi_retry_acquire(&c->retry);
+  if (c)
+    wait = kmsi_retry_acquire(&c->retry);
   if (wait > 0)
     logf_(c, KMS_LOG_DEBUG, "client-side rate limiter: wait %.3f s before "
           "sending", wait);

@@ -302,6 +302,18 @@ static void test_nulls(void)
   OK(ops->check_response(inst, "DescribeCustomKeyStores", 200, NULL, NULL,
                          5, NULL, &err) == KMS_ERR_INVALID_ARG,
      "check_response(NULL body, len 5)");
+  /* The host's header text: CRLF lines, a status line, a line that is
+   * no header, padded values, a header repeated (the first counts). */
+  OK(ops->check_response(inst, "ConnectCustomKeyStore", 503,
+                         "HTTP/1.1 503 Service Unavailable\r\n"
+                         "no header here\r\n"
+                         "X-Amzn-RequestId:  rid-77 \r\n"
+                         "x-amzn-requestid: rid-second\r\n"
+                         "\r\n", "{\"__type\":\"KMSInternalException\"}",
+                         33, NULL, &err) == KMS_ERR_SERVICE &&
+         err.http_status == 503 && strcmp(err.request_id, "rid-77") == 0 &&
+         strcmp(err.aws_type, "KMSInternalException") == 0,
+     "check_response reads the host's header lines (%s)", err.request_id);
   OK(ops->request_set(NULL, KMS_M_CUSTOM_KEY_STORE_ID, "x", 1, &err) ==
      KMS_ERR_INVALID_ARG, "request_set(NULL req)");
   OK(ops->validate_request(inst, NULL, NULL, &out, &err) ==
