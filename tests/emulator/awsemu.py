@@ -33,6 +33,7 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import botocore.model
@@ -724,6 +725,21 @@ def run_server(httpd, ready_file, info, cleanup=None):
 
     signal.signal(signal.SIGTERM, on_signal)
     signal.signal(signal.SIGINT, on_signal)
+    # A test harness names its own pid here: if the test dies without
+    # stopping us (killed on a timeout), we stop too rather than linger.
+    watch = os.environ.get("KMS_EMULATOR_WATCH_PID")
+    if watch:
+        def watchdog(pid=int(watch)):
+            while not stopping.is_set():
+                try:
+                    os.kill(pid, 0)
+                except ProcessLookupError:
+                    on_signal(signal.SIGTERM, None)
+                    return
+                except PermissionError:
+                    pass
+                time.sleep(0.5)
+        threading.Thread(target=watchdog, daemon=True).start()
     write_ready(ready_file, info)
     try:
         httpd.serve_forever(poll_interval=0.2)

@@ -76,6 +76,7 @@ class _Process:
         args += self._args() + self.extra_args
         env = dict(os.environ)
         env.setdefault("KMS_SHARED", shared_dir())
+        env["KMS_EMULATOR_WATCH_PID"] = str(os.getpid())
         if self.env:
             env.update(self.env)
         self._log = open(self.log_path, "wb")
