@@ -6,7 +6,7 @@
 #include <string.h>
 #include "capture.h"
 #include "cli.h"
-#include "check.h"
+#include "../unit/testing.h"
 
 #define MAXARGS 16
 

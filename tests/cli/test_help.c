@@ -4,7 +4,7 @@
  * skeletons are the AWS CLI's documents. Without the core. */
 #include <string.h>
 #include "capture.h"
-#include "check.h"
+#include "../unit/testing.h"
 #include "cli.h"
 
 int main(void)

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include "check.h"
+#include "../unit/testing.h"
 #include "cli.h"
 
 static void write_file(const char *path, const char *data, size_t n)

@@ -3,7 +3,7 @@
  * JSON argument), Python's str()/repr() of values and floats, and the
  * UTF-8 helpers. Expected texts were produced by Python 3.11. */
 #include <string.h>
-#include "check.h"
+#include "../unit/testing.h"
 #include "cli.h"
 
 static const struct {

@@ -42,7 +42,7 @@ typedef struct t_alloc_state {
   long fail_at;
 } t_alloc_state;
 
-static void *t_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
+static inline void *t_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
 {
   t_alloc_state *s = ud;
   if (nsize == 0) {
@@ -67,7 +67,7 @@ static void *t_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
   }
 }
 
-static int t_done(void)
+static inline int t_done(void)
 {
   printf("%d passed, %d failed\n", t_count - t_failed, t_failed);
   return t_failed ? 1 : 0;
