@@ -80,16 +80,23 @@ static void signature_of(const kms_http *m, int query, char out[65])
   const char *p;
   out[0] = '\0';
   if (query) {
-    p = strstr(kms_http_target(m), "X-Amz-Signature=");
-    p = p ? p + 16 : NULL;
+    /* The signer appends its parameter last; the input's own query may
+     * hold look-alikes, so take the last one that starts a parameter. */
+    const char *q = kms_http_target(m), *hit = NULL;
+    for (q = strstr(q, "X-Amz-Signature="); q;
+         q = strstr(q + 1, "X-Amz-Signature="))
+      if (q > kms_http_target(m) && (q[-1] == '&' || q[-1] == '?'))
+        hit = q;
+    p = hit ? hit + 16 : NULL;
   } else {
     p = kms_http_header(m, "Authorization");
     p = p ? strstr(p, ", Signature=") : NULL;
     p = p ? p + 12 : NULL;
   }
   if (p) {
-    memcpy(out, p, 64);
-    out[64] = '\0';
+    size_t n = strnlen(p, 64);   /* never read past the string */
+    memcpy(out, p, n);
+    out[n] = '\0';
   }
 }
 
