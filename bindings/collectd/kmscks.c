@@ -543,7 +543,7 @@ static int kc_read(user_data_t *ud)
   /* The secret files, read each time: a rotated file is a change. */
   secrets_ok = kc_secrets_read(&st->d, &sec, &e) == KMS_OK;
   if (!secrets_ok) {
-    snprintf(key, sizeof(key), "secret:%.150s", e.message);
+    snprintf(key, sizeof(key), "files:%.150s", e.message);
     kc_problem(st, LOG_ERR, key, "kms plugin: store \"%s\": %s", st->d.id,
                e.message);
   }
