@@ -45,7 +45,7 @@ static void check_text(const char *what, const char *text)
   size_t i;
   for (i = 0; secrets[i]; i++)
     if (text && strstr(text, secrets[i])) {
-      printf("# %s leaks %s: %s\n", what, secrets[i], text);
+      printf("# %s leaks secret #%zu\n", what, (size_t)i);
       leaked++;
     }
 }

@@ -6,45 +6,6 @@
 #include "testing.h"
 #include "internal.h"
 
-/* {===== an allocator that checks freed blocks for secrets ===== */
-
-static const char *needles[8];
-static size_t needle_count;
-static int leaked_secret;
-
-/* memmem is a GNU extension: a portable search. */
-static int contains(const void *hay, size_t n, const void *needle, size_t k)
-{
-  size_t i;
-  for (i = 0; k && i + k <= n; i++)
-    if (memcmp((const char *)hay + i, needle, k) == 0)
-      return 1;
-  return 0;
-}
-
-static void *scan_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-  size_t i;
-  if (nsize == 0 && ptr) {
-    for (i = 0; i < needle_count; i++) {
-      size_t n = strlen(needles[i]);
-      if (osize >= n && contains(ptr, osize, needles[i], n)) {
-        printf("#   freed block still holds \"%s\"\n", needles[i]);
-        leaked_secret++;
-      }
-    }
-  }
-  {
-    /* New bytes start zeroed so the scan never reads undefined memory. */
-    char *p = t_alloc(ud, ptr, osize, nsize);
-    if (p && nsize > (ptr ? osize : 0))
-      memset(p + (ptr ? osize : 0), 0, nsize - (ptr ? osize : 0));
-    return p;
-  }
-}
-
-/* }===== */
-
 typedef struct url_case {
   const char *url;
   const char *host;     /* NULL: the URL is refused */
@@ -491,13 +452,13 @@ static void test_wiped(void)
   kms_buf out;
   kms_http *m;
 
-  needles[0] = "ExamplePassword";
-  needles[1] = "DXjSUawnel2fr6SKC7G25CNxTyWKE5PF9XX6H/u9pSo=";
-  needles[2] = "FQoGZXIvYXdzEXAMPLETOKEN";
-  needles[3] = "7d28a4dc497ab12d2091c88ba2f4dcb53bddf8efeced16f1ce552306d5";
-  needle_count = 4;
-  leaked_secret = 0;
-  m = signed_like(&st, scan_alloc, secret_body);
+  t_scan.needles[0] = "ExamplePassword";
+  t_scan.needles[1] = "DXjSUawnel2fr6SKC7G25CNxTyWKE5PF9XX6H/u9pSo=";
+  t_scan.needles[2] = "FQoGZXIvYXdzEXAMPLETOKEN";
+  t_scan.needles[3] = "7d28a4dc497ab12d2091c88ba2f4dcb53bddf8efeced16f1ce552306d5";
+  t_scan.count = 4;
+  t_scan.leaked = 0;
+  m = signed_like(&st, t_scan_alloc, secret_body);
   /* Growth of a secret body and of the header array. */
   kms_http_set_body(m, secret_body, strlen(secret_body), &err);
   kmsi_http_remove_header(m, "X-Amz-Security-Token");
@@ -508,9 +469,9 @@ static void test_wiped(void)
   kms_http_to_text(m, 1, &out, &err);
   kms_buf_free(&out);
   kms_http_free(m);
-  OK(leaked_secret == 0, "no freed block holds a secret");
+  OK(t_scan.leaked == 0, "no freed block holds a secret");
   OK(st.blocks == 0, "wiped: no leak");
-  needle_count = 0;
+  t_scan.count = 0;
 }
 
 /* Fails allocation N = 1, 2, ... of new_for + to_text until the calls

@@ -27,45 +27,6 @@ static const char body2[] =
 
 /* {===== helpers ===== */
 
-static const char *needles[8];
-static size_t needle_count;
-static int leaked_secret;
-static const unsigned char *key_needle; /* 32 binary bytes, or NULL */
-
-/* memmem is a GNU extension: a portable search. */
-static int contains(const void *hay, size_t n, const void *needle, size_t k)
-{
-  size_t i;
-  for (i = 0; k && i + k <= n; i++)
-    if (memcmp((const char *)hay + i, needle, k) == 0)
-      return 1;
-  return 0;
-}
-
-static void *scan_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
-{
-  size_t i;
-  if (nsize == 0 && ptr) {
-    for (i = 0; i < needle_count; i++) {
-      size_t n = strlen(needles[i]);
-      if (osize >= n && contains(ptr, osize, needles[i], n)) {
-        printf("#   freed block still holds \"%s\"\n", needles[i]);
-        leaked_secret++;
-      }
-    }
-    if (key_needle && osize >= 32 && contains(ptr, osize, key_needle, 32)) {
-      printf("#   freed block still holds the signing key\n");
-      leaked_secret++;
-    }
-  }
-  {
-    /* New bytes start zeroed so the scan never reads undefined memory. */
-    char *p = t_alloc(ud, ptr, osize, nsize);
-    if (p && nsize > (ptr ? osize : 0))
-      memset(p + (ptr ? osize : 0), 0, nsize - (ptr ? osize : 0));
-    return p;
-  }
-}
 
 static char logbuf[16384];
 static size_t loglen;
@@ -619,18 +580,18 @@ static void test_wiped(void)
   kms_sign_params p = kms_params("us-east-1", T2);
   char long_secret[300];
 
-  needles[0] = SECRET;
-  needles[1] = TOKEN;
-  needles[2] = "7d28a4dc497ab12d2091c88ba2f4dcb53bddf8efeced16f1ce552306d5";
-  needles[3] = "DXjSUawnel2fr6SKC7G25CNxTyWKE5PF9XX6H/u9pSo=";
-  needle_count = 4;
-  key_needle = signing_key;
-  leaked_secret = 0;
-  cred = kms_credentials_new(AKID, SECRET, TOKEN, 0, scan_alloc, &st, &err);
-  s = kms_signer_new(scan_alloc, &st, NULL, NULL, &err);
+  t_scan.needles[0] = SECRET;
+  t_scan.needles[1] = TOKEN;
+  t_scan.needles[2] = "7d28a4dc497ab12d2091c88ba2f4dcb53bddf8efeced16f1ce552306d5";
+  t_scan.needles[3] = "DXjSUawnel2fr6SKC7G25CNxTyWKE5PF9XX6H/u9pSo=";
+  t_scan.count = 4;
+  t_scan.key = signing_key;
+  t_scan.leaked = 0;
+  cred = kms_credentials_new(AKID, SECRET, TOKEN, 0, t_scan_alloc, &st, &err);
+  s = kms_signer_new(t_scan_alloc, &st, NULL, NULL, &err);
   m = kms_http_new_for(KMS_OP_UPDATE_CUSTOM_KEY_STORE,
                        "http://127.0.0.1:33129", body2, sizeof body2 - 1,
-                       scan_alloc, &st, &err);
+                       t_scan_alloc, &st, &err);
   OK(kms_sign(s, m, cred, &p, &err) == KMS_OK, "wiped: sign");
   OK(kms_sign(NULL, m, cred, &p, &err) == KMS_OK, "wiped: sign again");
   kms_sign_debug(m, cred, &p, &a, &b, &err);
@@ -643,11 +604,11 @@ static void test_wiped(void)
   /* A secret too long for the stack buffer and the cache. */
   memset(long_secret, 'S', sizeof long_secret - 1);
   long_secret[sizeof long_secret - 1] = '\0';
-  needles[0] = "SSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSS";
-  cred = kms_credentials_new(AKID, long_secret, NULL, 0, scan_alloc, &st,
+  t_scan.needles[0] = "SSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSSS";
+  cred = kms_credentials_new(AKID, long_secret, NULL, 0, t_scan_alloc, &st,
                              &err);
-  s = kms_signer_new(scan_alloc, &st, NULL, NULL, &err);
-  m = kms_http_new("GET", "http://h/", scan_alloc, &st, &err);
+  s = kms_signer_new(t_scan_alloc, &st, NULL, NULL, &err);
+  m = kms_http_new("GET", "http://h/", t_scan_alloc, &st, &err);
   OK(kms_sign(s, m, cred, &p, &err) == KMS_OK &&
          kms_sign(s, m, cred, &p, &err) == KMS_OK &&
          kmsi_signer_derivations(s) == 2,
@@ -655,10 +616,10 @@ static void test_wiped(void)
   kms_http_free(m);
   kms_signer_free(s);
   kms_credentials_free(cred);
-  OK(leaked_secret == 0, "wiped: no freed block holds a secret");
+  OK(t_scan.leaked == 0, "wiped: no freed block holds a secret");
   OK(st.blocks == 0, "wiped: no leak");
-  needle_count = 0;
-  key_needle = NULL;
+  t_scan.count = 0;
+  t_scan.key = NULL;
 }
 
 /* Allocation N fails, for N = 1, 2, ... until signer + new_for + sign (+

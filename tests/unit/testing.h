@@ -67,6 +67,53 @@ static inline void *t_alloc(void *ud, void *ptr, size_t osize, size_t nsize)
   }
 }
 
+/* A scanning allocator over t_alloc: every freed block is searched for the
+ * test's secrets (t_scan.needles, plus an optional 32-byte binary key), so
+ * a test can assert that nothing was freed without being wiped. New bytes
+ * start zeroed so the scan never reads undefined memory. On a hit it
+ * prints which needle (its index), never the secret itself. */
+static struct t_scan_state {
+  const char *needles[8];
+  size_t count;
+  const unsigned char *key;   /* 32 binary bytes, or NULL */
+  int leaked;
+} t_scan __attribute__((unused));
+
+/* memmem is a GNU extension: a portable search. */
+static inline int t_contains(const void *hay, size_t n, const void *needle,
+                             size_t k)
+{
+  size_t i;
+  for (i = 0; k && i + k <= n; i++)
+    if (memcmp((const char *)hay + i, needle, k) == 0)
+      return 1;
+  return 0;
+}
+
+static inline void *t_scan_alloc(void *ud, void *ptr, size_t osize,
+                                 size_t nsize)
+{
+  size_t i;
+  char *p;
+  if (nsize == 0 && ptr) {
+    for (i = 0; i < t_scan.count; i++) {
+      size_t n = strlen(t_scan.needles[i]);
+      if (osize >= n && t_contains(ptr, osize, t_scan.needles[i], n)) {
+        printf("#   freed block still holds secret #%zu\n", i);
+        t_scan.leaked++;
+      }
+    }
+    if (t_scan.key && osize >= 32 && t_contains(ptr, osize, t_scan.key, 32)) {
+      printf("#   freed block still holds the signing key\n");
+      t_scan.leaked++;
+    }
+  }
+  p = t_alloc(ud, ptr, osize, nsize);
+  if (p && nsize > (ptr ? osize : 0))
+    memset(p + (ptr ? osize : 0), 0, nsize - (ptr ? osize : 0));
+  return p;
+}
+
 static inline int t_done(void)
 {
   printf("%d passed, %d failed\n", t_count - t_failed, t_failed);
