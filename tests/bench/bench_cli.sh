@@ -27,47 +27,15 @@ for need in "$nginx" "$aws" /usr/bin/time "$hyperfine"; do
 done
 
 prefix=$(mktemp -d "${TMPDIR:-/tmp}/kms-bench-cli.XXXXXX")
-pid=
+. "$(dirname "$0")/stub_nginx.sh"
 cleanup() {
-  if [ -n "$pid" ]; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
+  stub_nginx_stop
   rm -rf "$prefix"
 }
 trap cleanup EXIT
-
-port=$("$py" -c 'import socket; s = socket.socket()
-s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p "$prefix/conf" "$prefix/logs" "$prefix/tmp" "$prefix/home"
-cat >"$prefix/conf/nginx.conf" <<CONF
-worker_processes 1;
-pid logs/nginx.pid;
-error_log logs/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  client_body_temp_path $prefix/tmp;
-  proxy_temp_path $prefix/tmp;
-  fastcgi_temp_path $prefix/tmp;
-  uwsgi_temp_path $prefix/tmp;
-  scgi_temp_path $prefix/tmp;
-  server {
-    listen 127.0.0.1:$port;
-    default_type application/x-amz-json-1.1;
-    location = / { return 200 '{}'; }
-  }
-}
-CONF
-"$nginx" -p "$prefix/" -c conf/nginx.conf -e logs/error.log \
-  -g 'daemon off;' &
-pid=$!
-for _ in $(seq 200); do   # up to 4 s
-  if "$py" -c 'import socket, sys
-socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2)' "$port" \
-       2>/dev/null; then break; fi
-  sleep 0.02
-done
+stub_nginx_start "$nginx" "$prefix"
+port=$stub_port
+mkdir -p "$prefix/home"
 
 # The environment of the differential tests, and the same arguments.
 export HOME="$prefix/home" AWS_ACCESS_KEY_ID=AKIDEXAMPLE \

@@ -23,48 +23,14 @@ if [ ! -x "$nginx" ]; then
 fi
 
 prefix=$(mktemp -d "${TMPDIR:-/tmp}/kms-bench-send.XXXXXX")
-pid=
+. "$(dirname "$0")/stub_nginx.sh"
 cleanup() {
-  if [ -n "$pid" ]; then
-    kill -TERM "$pid" 2>/dev/null || true
-    wait "$pid" 2>/dev/null || true
-  fi
+  stub_nginx_stop
   rm -rf "$prefix"
 }
 trap cleanup EXIT
-
-port=$("$py" -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-mkdir -p "$prefix/conf" "$prefix/logs"
-cat >"$prefix/conf/nginx.conf" <<CONF
-worker_processes 1;
-pid logs/nginx.pid;
-error_log logs/error.log warn;
-events { worker_connections 64; }
-http {
-  access_log off;
-  keepalive_requests 1000000;
-  keepalive_timeout 60s;
-  client_body_temp_path $prefix/tmp;
-  proxy_temp_path $prefix/tmp;
-  fastcgi_temp_path $prefix/tmp;
-  uwsgi_temp_path $prefix/tmp;
-  scgi_temp_path $prefix/tmp;
-  server {
-    listen 127.0.0.1:$port;
-    default_type application/x-amz-json-1.1;
-    location = / { return 200 '{}'; }
-  }
-}
-CONF
-mkdir -p "$prefix/tmp"
-"$nginx" -p "$prefix/" -c conf/nginx.conf -e logs/error.log -g 'daemon off;' &
-pid=$!
-for _ in $(seq 200); do   # up to 4 s
-  if "$py" -c 'import socket,sys; socket.create_connection(("127.0.0.1", int(sys.argv[1])), 0.2)' "$port" \
-       2>/dev/null; then break; fi
-  sleep 0.02
-done
-url=http://127.0.0.1:$port
+stub_nginx_start "$nginx" "$prefix"
+url=http://127.0.0.1:$stub_port
 
 clean_env=(env -i PATH=/usr/bin:/bin HOME="$prefix" AWS_EC2_METADATA_DISABLED=true
            AWS_CONFIG_FILE="$prefix/none" AWS_SHARED_CREDENTIALS_FILE="$prefix/none")

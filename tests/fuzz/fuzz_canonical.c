@@ -100,6 +100,14 @@ static void signature_of(const kms_http *m, int query, char out[65])
   }
 }
 
+static size_t count_of(const char *hay, const char *needle)
+{
+  size_t n = 0;
+  for (hay = strstr(hay, needle); hay; hay = strstr(hay + 1, needle))
+    n++;
+  return n;
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
   kms_error err;
@@ -159,9 +167,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
   signature_of(m2, query, sig2);
   CHECK(strlen(sig1) == 64 && strcmp(sig1, sig2) == 0);
 
-  /* The redacted text never shows the signature. */
-  if (kms_http_to_text(m1, 1, &text, &err) == KMS_OK)
-    CHECK(strstr(text.data, sig1) == NULL);
+  /* The redacted text never shows the signature: signing adds no copy of
+   * it. The input may hold the same 64 hex digits in a part the signature
+   * does not cover (a path segment that ".." removes), so compare with the
+   * text of the unsigned message rather than look for none at all. */
+  if (kms_http_to_text(m1, 1, &text, &err) == KMS_OK) {
+    kms_http *m3 = parse(flags & 0x40, (const char *)data + 5, size - 5);
+    kms_buf plain = {0};
+    CHECK(m3 != NULL);
+    CHECK(kms_http_to_text(m3, 1, &plain, &err) == KMS_OK);
+    CHECK(count_of(text.data, sig1) == count_of(plain.data, sig1));
+    kms_buf_free(&plain);
+    kms_http_free(m3);
+  }
   kms_buf_free(&text);
 
   /* Re-signing: headers are replaced (same signature at the same time);

@@ -18,19 +18,16 @@ import re
 import shutil
 import signal
 import sys
-import threading
 import time
 
+import hostcases
 import hostlib
 
 HAPROXY = shutil.which("haproxy") or "/usr/sbin/haproxy"
 EXAMPLE = os.path.join(hostlib.SOURCE_ROOT, "examples", "haproxy")
-STORE = hostlib.CLOUDHSM_STORE
 
 
 def config(port, ca):
-    with open(os.path.join(EXAMPLE, "haproxy.cfg")) as f:
-        text = f.read()
     lua_src = os.environ.get("KMS_LUA_SOURCE", hostlib.lua_dir())
     subs = [
         (r"bind 127\.0\.0\.1:8081", "bind 127.0.0.1:%d" % port),
@@ -43,10 +40,7 @@ def config(port, ca):
         (r"lua-load /etc/haproxy/kms/kms_service\.lua",
          "nbthread 1\n    lua-load %s/kms_service.lua" % EXAMPLE),
     ]
-    for pat, rep in subs:
-        text, n = re.subn(pat, lambda m: rep, text)
-        assert n == 1, "example haproxy.cfg: %s not found once" % pat
-    return text
+    return hostcases.example_config(os.path.join(EXAMPLE, "haproxy.cfg"), subs)
 
 
 def main():
@@ -89,94 +83,7 @@ def main():
             assert "kms: startup check: 2 key stores" in hap.log(), hap.log()
         r.case("a task describes the stores at start-up (core.httpclient in a task)", task)
 
-        def stores():
-            emu.clear_requests()
-            st, body, _ = hostlib.get(base + "/kms/stores")
-            assert st == 200, (st, body)
-            assert STORE in body and hostlib.XKS_STORE in body, body
-            reqs = emu.requests(operation="DescribeCustomKeyStores")
-            assert len(reqs) == 1 and reqs[0]["signature_valid"] is True, reqs
-            assert reqs[0]["body"] == "{}" and reqs[0]["scheme"] == "https", reqs[0]
-        r.case("describe through core.httpclient, over TLS, signature verified", stores)
-
-        def rename():
-            emu.clear_requests()
-            st, body, _ = hostlib.get(base + "/kms/rename?store=%s&name=FromHAProxy" % STORE)
-            assert st == 200 and body.startswith("ok"), (st, body)
-            reqs = emu.requests(operation="UpdateCustomKeyStore")
-            assert len(reqs) == 1 and reqs[0]["signature_valid"] is True, reqs
-            want = '{"CustomKeyStoreId": "%s", "NewCustomKeyStoreName": "FromHAProxy"}' % STORE
-            assert reqs[0]["body"] == want, reqs[0]["body"]
-            hosts = [v for k, v in reqs[0]["headers"] if k.lower() == "host"]
-            assert len(hosts) == 1, reqs[0]["headers"]
-            assert emu.store(STORE)["name"] == "FromHAProxy"
-        r.case("update through kms.haproxy: signed, right body, one Host, applied", rename)
-
-        def non_blocking():
-            emu.clear_requests()
-            emu.faults([{"kind": "slow", "seconds": 2.0, "count": 1,
-                         "operation": "UpdateCustomKeyStore"}])
-            out = {}
-
-            def slow_update():
-                out["res"] = hostlib.get(base + "/kms/rename?store=%s&name=SlowOne" % STORE)
-            th = threading.Thread(target=slow_update)
-            th.start()
-            deadline = time.monotonic() + 10
-            pending = []
-            while time.monotonic() < deadline:
-                pending = [q for q in emu.requests(operation="UpdateCustomKeyStore")
-                           if not q["complete"]]
-                if pending:
-                    break
-                time.sleep(0.02)
-            assert pending, "the update never reached the emulator"
-            pings = [hostlib.get(base + "/ping", timeout=5) for _ in range(5)]
-            still_waiting = th.is_alive()
-            th.join(15)
-            st, body, secs = out["res"]
-            print("# pings while the update waited: %s" % ", ".join(
-                "%.1f ms" % (p[2] * 1000) for p in pings))
-            print("# the update took %.2f s" % secs)
-            assert still_waiting, "the update finished before the pings"
-            assert all(p[0] == 200 and p[1].strip() == "pong" for p in pings), pings
-            assert max(p[2] for p in pings) < 0.5, pings
-            assert st == 200 and body.startswith("ok"), (st, body)
-            assert secs >= 1.9, secs
-            reqs = emu.requests(operation="UpdateCustomKeyStore")
-            assert len(reqs) == 1 and reqs[0]["signature_valid"] is True
-        r.case("a slow KMS answer does not block HAProxy's Lua", non_blocking)
-
-        def kms_error():
-            st, body, _ = hostlib.get(base + "/kms/rename?store=cks-00000000000000000&name=X")
-            assert st == 400 and "CustomKeyStoreNotFoundException" in body, (st, body)
-        r.case("a KMS error comes back with its type and status", kms_error)
-
-        def retry():
-            emu.clear_requests()
-            emu.faults([{"kind": "status", "status": 503, "count": 1, "body": "busy",
-                         "operation": "UpdateCustomKeyStore"}])
-            st, body, _ = hostlib.get(base + "/kms/rename?store=%s&name=AfterRetry" % STORE)
-            assert st == 200 and body.startswith("ok"), (st, body)
-            reqs = emu.requests(operation="UpdateCustomKeyStore")
-            assert len(reqs) == 2 and all(q["signature_valid"] for q in reqs), reqs
-        r.case("503 then success: retried by the core's policy, re-signed", retry)
-
-        def validation():
-            emu.clear_requests()
-            st, body, _ = hostlib.get(base + "/kms/rename?store=%s&name=" % STORE)
-            assert st == 422 and "length.min" in body, (st, body)
-            assert emu.requests(operation="UpdateCustomKeyStore") == []
-        r.case("an invalid update is refused before sending", validation)
-
-        def connect():
-            emu.clear_requests()
-            st, body, _ = hostlib.get(base + "/kms/connect?store=%s" % STORE)
-            assert st == 200, (st, body)
-            reqs = emu.requests(operation="ConnectCustomKeyStore")
-            assert len(reqs) == 1 and reqs[0]["signature_valid"] is True
-            assert reqs[0]["body"] == '{"CustomKeyStoreId": "%s"}' % STORE
-        r.case("connect through kms.haproxy", connect)
+        hostcases.run(r, emu, base, "kms.haproxy (core.httpclient)", "FromHAProxy")
 
         rc = hap.stop(signal.SIGUSR1)
         log = hap.log()

@@ -17,20 +17,17 @@ import re
 import shutil
 import signal
 import sys
-import threading
 import time
 
+import hostcases
 import hostlib
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 LUA_MODULE = "/usr/lib/nginx/modules/ngx_http_lua_module.so"
 EXAMPLE = os.path.join(hostlib.SOURCE_ROOT, "examples", "openresty")
-STORE = hostlib.CLOUDHSM_STORE
 
 
 def config(port, ca):
-    with open(os.path.join(EXAMPLE, "nginx.conf")) as f:
-        text = f.read()
     lua_src = os.environ.get("KMS_LUA_SOURCE", hostlib.lua_dir())
     subs = [
         (r"listen 127\.0\.0\.1:8080;", "listen 127.0.0.1:%d;" % port),
@@ -46,10 +43,13 @@ def config(port, ca):
         (r"env AWS_EC2_METADATA_DISABLED;",
          "env AWS_EC2_METADATA_DISABLED;\nenv KMS_TEST_BACKOFF_SCALE;"),
     ]
-    for pat, rep in subs:
-        text, n = re.subn(pat, lambda m: rep, text)
-        assert n == 1, "example nginx.conf: %s not found once" % pat
-    return text
+    return hostcases.example_config(os.path.join(EXAMPLE, "nginx.conf"), subs)
+
+
+def same_worker(pings, update_body):
+    """nginx runs one worker here: it served the pings and the update."""
+    wp = update_body.split("worker=")[1].strip()
+    assert all(p[1].endswith("worker=" + wp) for p in pings), (wp, pings)
 
 
 def main():
@@ -91,115 +91,8 @@ def main():
             return r.done()
         base = "http://127.0.0.1:%d" % port
 
-        def stores():
-            emu.clear_requests()
-            st, body, _ = hostlib.get(base + "/kms/stores")
-            assert st == 200, (st, body)
-            assert STORE in body and hostlib.XKS_STORE in body, body
-            reqs = emu.requests(operation="DescribeCustomKeyStores")
-            assert len(reqs) == 1 and reqs[0]["signature_valid"] is True, reqs
-            assert reqs[0]["body"] == "{}", reqs[0]["body"]
-            assert reqs[0]["scheme"] == "https", reqs[0]["scheme"]
-        r.case("describe through the cosocket, over TLS, signature verified", stores)
-
-        def rename():
-            emu.clear_requests()
-            st, body, _ = hostlib.get(base + "/kms/rename?store=%s&name=FromNginx" % STORE)
-            assert st == 200 and body.startswith("ok"), (st, body)
-            reqs = emu.requests(operation="UpdateCustomKeyStore")
-            assert len(reqs) == 1, reqs
-            assert reqs[0]["signature_valid"] is True, reqs[0]
-            want = '{"CustomKeyStoreId": "%s", "NewCustomKeyStoreName": "FromNginx"}' % STORE
-            assert reqs[0]["body"] == want, reqs[0]["body"]
-            assert emu.store(STORE)["name"] == "FromNginx"
-        r.case("update through kms.resty: signed, right body, applied", rename)
-
-        def non_blocking():
-            emu.clear_requests()
-            emu.faults([{"kind": "slow", "seconds": 2.0, "count": 1,
-                         "operation": "UpdateCustomKeyStore"}])
-            out = {}
-
-            def slow_update():
-                out["res"] = hostlib.get(base + "/kms/rename?store=%s&name=SlowOne" % STORE)
-            th = threading.Thread(target=slow_update)
-            t = time.monotonic()
-            th.start()
-            # wait until the emulator holds the update (it records it first)
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline:
-                pending = [q for q in emu.requests(operation="UpdateCustomKeyStore")
-                           if not q["complete"]]
-                if pending:
-                    break
-                time.sleep(0.02)
-            assert pending, "the update never reached the emulator"
-            pings = []
-            for _ in range(5):
-                st, body, secs = hostlib.get(base + "/ping", timeout=5)
-                pings.append((st, body.strip(), secs))
-            still_waiting = th.is_alive()
-            th.join(15)
-            st, body, secs = out["res"]
-            total = time.monotonic() - t
-            print("# pings while the update waited: %s" % ", ".join(
-                "%.1f ms" % (p[2] * 1000) for p in pings))
-            print("# the update took %.2f s" % secs)
-            assert still_waiting, "the update finished before the pings"
-            assert all(p[0] == 200 and p[1].startswith("pong") for p in pings), pings
-            assert max(p[2] for p in pings) < 0.5, pings
-            assert st == 200 and body.startswith("ok"), (st, body)
-            assert secs >= 1.9 and total >= 1.9, secs
-            # one worker served both
-            wp = body.split("worker=")[1].strip()
-            assert all(p[1].endswith("worker=" + wp) for p in pings), (wp, pings)
-            reqs = emu.requests(operation="UpdateCustomKeyStore")
-            assert len(reqs) == 1 and reqs[0]["signature_valid"] is True
-        r.case("a slow KMS answer does not block the worker", non_blocking)
-
-        def kms_error():
-            emu.clear_requests()
-            st, body, _ = hostlib.get(base + "/kms/rename?store=cks-00000000000000000&name=X")
-            assert st == 400 and "CustomKeyStoreNotFoundException" in body, (st, body)
-            reqs = emu.requests(operation="DescribeCustomKeyStores")
-            assert reqs and all(q["signature_valid"] for q in reqs)
-        r.case("a KMS error comes back with its type and status", kms_error)
-
-        def retry():
-            emu.clear_requests()
-            emu.faults([{"kind": "status", "status": 503, "count": 1, "body": "busy",
-                         "operation": "UpdateCustomKeyStore"}])
-            st, body, _ = hostlib.get(base + "/kms/rename?store=%s&name=AfterRetry" % STORE)
-            assert st == 200 and body.startswith("ok"), (st, body)
-            reqs = emu.requests(operation="UpdateCustomKeyStore")
-            assert len(reqs) == 2 and all(q["signature_valid"] for q in reqs), reqs
-            assert reqs[1]["body"] == reqs[0]["body"]
-        r.case("503 then success: retried by the core's policy, re-signed", retry)
-
-        def validation():
-            emu.clear_requests()
-            st, body, _ = hostlib.get(base + "/kms/rename?store=%s&name=" % STORE)
-            assert st == 422 and "length.min" in body, (st, body)
-            assert emu.requests(operation="UpdateCustomKeyStore") == []
-        r.case("an invalid update is refused before sending", validation)
-
-        def context():
-            emu.clear_requests()
-            emu.put_store({"id": STORE, "state": "CONNECTED"})
-            # the name may change while connected: accepted
-            st, body, _ = hostlib.get(base + "/kms/rename?store=%s&name=WhileConnected" % STORE)
-            assert st == 200, (st, body)
-            emu.put_store({"id": STORE, "state": "DISCONNECTED"})
-        r.case("validated against the store's state from describe", context)
-
-        def connect():
-            emu.clear_requests()
-            st, body, _ = hostlib.get(base + "/kms/connect?store=%s" % STORE)
-            assert st == 200, (st, body)
-            reqs = emu.requests(operation="ConnectCustomKeyStore")
-            assert len(reqs) == 1 and reqs[0]["signature_valid"] is True
-            assert reqs[0]["body"] == '{"CustomKeyStoreId": "%s"}' % STORE
-        r.case("connect through kms.resty", connect)
+        hostcases.run(r, emu, base, "kms.resty (cosocket)", "FromNginx",
+                      ping_check=same_worker)
 
         def keepalive():
             emu.clear_requests()

@@ -6,7 +6,6 @@
 # Prints "ok N - name" per case and "N passed, M failed"; exits 1 on any
 # mismatch and 77 (skip) when botocore or the model is missing.
 import json
-import os
 import subprocess
 import sys
 
@@ -16,6 +15,8 @@ try:
 except ImportError:
     print("1..0 # SKIP python3-botocore is not installed")
     sys.exit(77)
+
+from botocore_model import load_model  # noqa: E402
 
 CRED = "XksProxyAuthenticationCredential"
 MODEL_ORDER = [
@@ -27,19 +28,6 @@ MODEL_ORDER = [
 SECRETS = ("KeyStorePassword",)
 AKID = CRED + ".AccessKeyId"
 RAW = CRED + ".RawSecretAccessKey"
-
-
-def load_model():
-    shared = os.environ.get("KMS_SHARED")
-    if not shared:
-        here = os.path.dirname(os.path.abspath(__file__))
-        shared = os.path.join(here, "..", "..", "..", "shared")
-    path = os.path.join(shared, "reference", "kms-custom-key-store-model.json")
-    if not os.path.exists(path):
-        print("1..0 # SKIP model not found at %s" % path)
-        sys.exit(77)
-    with open(path, encoding="utf-8") as f:
-        return botocore.model.ServiceModel(json.load(f), "kms")
 
 
 # {===== what the AWS CLI would hand botocore ==========================

@@ -10,7 +10,6 @@
 # "N passed, M failed"; exits 1 on a mismatch, 77 when botocore is missing.
 import datetime
 import json
-import os
 import subprocess
 import sys
 from unittest import mock
@@ -24,23 +23,12 @@ except ImportError:
     print("1..0 # SKIP python3-botocore is not installed")
     sys.exit(77)
 
+from botocore_model import load_model  # noqa: E402
+
 AKID = "AKIDEXAMPLE"
 SECRET = "wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY"
 TOKEN = ("AQoDYXdzEPT//////////wEXAMPLEtc764bNrC9SAPBSM22wDOk4x4HIZ8j4FZTwdQW"
          "LWsKWHGBuFqwAeMicRXmxfpSPfIeoIYRqTflfKD8YUuwthAx7mSEI/qkPpKPi/kM")
-
-
-def load_model():
-    shared = os.environ.get("KMS_SHARED")
-    if not shared:
-        here = os.path.dirname(os.path.abspath(__file__))
-        shared = os.path.join(here, "..", "..", "..", "shared")
-    path = os.path.join(shared, "reference", "kms-custom-key-store-model.json")
-    if not os.path.exists(path):
-        print("1..0 # SKIP model not found at %s" % path)
-        sys.exit(77)
-    with open(path) as f:
-        return botocore.model.ServiceModel(json.load(f), service_name="kms")
 
 
 def dumps(obj):
