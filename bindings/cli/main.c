@@ -8,7 +8,6 @@
 #include <sys/ioctl.h>
 #include <sys/utsname.h>
 #include <unistd.h>
-#include <curl/curl.h>
 #include <openssl/crypto.h>
 #include "cli_core.h"
 
@@ -24,14 +23,14 @@ static void on_sigint(int sig)
   _exit(CLI_EXIT_INTERRUPT);
 }
 
+/* The CLI sends with the core's native transport (HTTP/1.1 over
+ * OpenSSL, no libcurl): the line names it as "http/native". */
 static void print_version(void)
 {
-  const curl_version_info_data *cv = curl_version_info(CURLVERSION_NOW);
   struct utsname u;
 
-  printf("kmscks/%s libkmscks/%s libcurl/%s %s", KMS_VERSION_STRING,
-         kms_version(), cv != NULL ? cv->version : "?",
-         OpenSSL_version(OPENSSL_VERSION));
+  printf("kmscks/%s libkmscks/%s http/native %s", KMS_VERSION_STRING,
+         kms_version(), OpenSSL_version(OPENSSL_VERSION));
   if (uname(&u) == 0)
     printf(" %s/%s %s", u.sysname, u.release, u.machine);
   printf("\n");

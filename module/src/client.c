@@ -23,7 +23,8 @@ struct kms_client {
   kmsi_cred_chain *chain;    /* NULL with no_sign_request */
   const char *cred_source;   /* last source logged (static) */
   kms_signer *signer;
-  kmsi_curl *curl;           /* NULL when the caller gave a transport */
+  kmsi_transport own;        /* the default transport; zero when the
+                                caller gave one */
   kms_transport_fn transport;
   void *tud;
   kms_transport_opts topts;
@@ -274,8 +275,8 @@ static double test_backoff_scale(void)
 }
 
 /* Resolves everything a call needs; credentials themselves are fetched
- * on the first call. curl_global_init runs once per process (through
- * pthread_once) when the first client with the libcurl transport is
+ * on the first call. With the libcurl transport, curl_global_init runs
+ * once per process (through pthread_once) when the first client is
  * created: a host that has its own single-threaded init should call
  * curl_global_init there first, as libcurl asks. */
 kms_client *kms_client_new(const kms_config *cfg, kms_error *err)
@@ -323,14 +324,14 @@ kms_client *kms_client_new(const kms_config *cfg, kms_error *err)
     goto nomem;
   c->user_agent = c->s.user_agent ? c->s.user_agent : DEFAULT_USER_AGENT;
 
-  /* The transport: the caller's, or one libcurl handle (keep-alive). */
+  /* The transport: the caller's, or the default one this face links
+   * (libcurl or the native one), with one kept-alive connection. */
   kmsi_config_transport(cfg, &c->transport, &c->tud);
   if (!c->transport) {
-    c->curl = kmsi_curl_new(a, err);
-    if (!c->curl)
+    if (kmsi_default_transport_new(a, &c->own, err) != KMS_OK)
       goto fail;
-    c->transport = kmsi_curl_send;
-    c->tud = c->curl;
+    c->transport = c->own.send;
+    c->tud = c->own.ud;
   }
   c->topts.connect_timeout_ms = c->s.connect_timeout_ms;
   c->topts.read_timeout_ms = c->s.read_timeout_ms;
@@ -390,7 +391,8 @@ void kms_client_free(kms_client *c)
   kms_http_response_free(&c->resp);
   kms_signer_free(c->signer);
   kmsi_cred_chain_free(c->chain);
-  kmsi_curl_free(c->curl);
+  if (c->own.free)
+    c->own.free(c->own.ud);
   free_str(&a, c->url);
   free_str(&a, c->endpoint);
   kmsi_settings_free(&c->s, &a);

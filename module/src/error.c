@@ -2,6 +2,7 @@
  * global "last error": every call reports into the kms_error it is given. */
 #include <stdio.h>
 #include <string.h>
+#include <arpa/inet.h>
 #include <openssl/err.h>
 #include "internal.h"
 
@@ -78,4 +79,16 @@ kms_status kmsi_error_openssl(kms_error *err, const char *what)
     ERR_error_string_n(e, detail, sizeof detail);
   ERR_clear_error();
   return kmsi_error(err, KMS_ERR_CRYPTO, "%s: %s", what, detail);
+}
+
+kms_status kmsi_error_tls_mismatch(kms_error *err, const char *url,
+                                   const char *host)
+{
+  unsigned char a[16];
+  int ip = inet_pton(AF_INET, host, a) == 1 || inet_pton(AF_INET6, host, a) == 1;
+
+  return kmsi_error(err, KMS_ERR_TLS, "SSL validation failed for %s [SSL: "
+                    "CERTIFICATE_VERIFY_FAILED] certificate verify failed: "
+                    "%s mismatch, certificate is not valid for '%s'.", url,
+                    ip ? "IP address" : "Hostname", host);
 }

@@ -65,6 +65,12 @@ kms_status kmsi_error(kms_error *err, kms_status status, const char *fmt, ...)
 /* Appends OpenSSL's error queue to err's message and clears the queue, so
  * nothing is left behind for the host. */
 kms_status kmsi_error_openssl(kms_error *err, const char *what);
+/* The AWS CLI's text for a certificate that does not name host (a DNS
+ * name or an IP address): KMS_ERR_TLS "SSL validation failed for URL
+ * [SSL: CERTIFICATE_VERIFY_FAILED] certificate verify failed: Hostname
+ * mismatch, certificate is not valid for 'HOST'." (Python's wording). */
+kms_status kmsi_error_tls_mismatch(kms_error *err, const char *url,
+                                   const char *host);
 /* Copies src into a fixed field, truncating. */
 void kmsi_strlcpy(char *dst, const char *src, size_t size);
 /* }===== */
@@ -265,6 +271,44 @@ kms_status kmsi_cred_chain_get(kmsi_cred_chain *chain, time_t now,
                                const char **source, kms_error *err);
 /* }===== */
 
+/* {===== the request on the wire (wire.c) ===== */
+
+#define KMSI_WIRE_MAX_HEADERS 64
+
+/* A request's headers in the order they are sent (names and values
+ * borrowed from the message, Content-Length's value from num). */
+typedef struct kmsi_wire_headers {
+  size_t n;
+  const char *name[KMSI_WIRE_MAX_HEADERS + 3];
+  const char *value[KMSI_WIRE_MAX_HEADERS + 3];
+  char num[32];
+} kmsi_wire_headers;
+
+/* Fills w with req's headers in the AWS CLI's order, adding
+ * Accept-Encoding: identity, User-Agent and (has_body) Content-Length when
+ * req lacks them. More than KMSI_WIRE_MAX_HEADERS: KMS_ERR_INVALID_ARG. */
+kms_status kmsi_wire_headers_order(const kms_http *req, int has_body,
+                                   size_t body_len, kmsi_wire_headers *w);
+/* }===== */
+
+/* {===== the default transport (transport_default_*.c) ===== */
+
+/* A transport the client owns: send with ud, released by free(ud). */
+typedef struct kmsi_transport {
+  kms_transport_fn send;
+  void *ud;
+  void (*free)(void *ud);
+} kmsi_transport;
+
+/* Creates the default transport into *out. Implemented twice, over libcurl
+ * (transport_default_curl.c: the shared library, Lua module, plugins,
+ * tests) and over the native transport (transport_default_native.c: the
+ * CLI); the build links each face with exactly one. On failure err is set
+ * and *out is zeroed. */
+kms_status kmsi_default_transport_new(const kmsi_allocator *a,
+                                      kmsi_transport *out, kms_error *err);
+/* }===== */
+
 /* {===== libcurl transport (transport_curl.c) ===== */
 
 typedef struct kmsi_curl kmsi_curl;
@@ -276,6 +320,20 @@ void kmsi_curl_free(kmsi_curl *t);
 kms_status kmsi_curl_send(void *ud, const kms_http *req,
                           const kms_transport_opts *opts,
                           kms_http_response *resp, kms_error *err);
+/* }===== */
+
+/* {===== native transport (transport_native.c and its helpers) ===== */
+
+/* HTTP/1.1 over a socket, TLS by libssl, one kept-alive connection, the
+ * proxies of the environment: the same contract and messages as
+ * kmsi_curl_send, without libcurl. */
+typedef struct kmsi_native kmsi_native;
+kmsi_native *kmsi_native_new(const kmsi_allocator *a, kms_error *err);
+void kmsi_native_free(kmsi_native *t);
+/* A kms_transport_fn; ud is a kmsi_native. */
+kms_status kmsi_native_send(void *ud, const kms_http *req,
+                            const kms_transport_opts *opts,
+                            kms_http_response *resp, kms_error *err);
 /* }===== */
 
 #endif /* KMS_INTERNAL_H */

@@ -20,7 +20,7 @@
 /* Headers of one request: at most this many, in at most this many bytes
  * (a signed KMS request has 9 in well under 1 KB; a session token can be
  * a few KB). */
-#define MAX_HEADERS 64
+#define MAX_HEADERS KMSI_WIRE_MAX_HEADERS
 #define ARENA_BYTES 32768
 
 struct kmsi_curl {
@@ -176,21 +176,6 @@ void kmsi_curl_free(kmsi_curl *t)
 
 /* {===== request headers ===== */
 
-/* Positions of the headers in the AWS CLI's order (awscli-behaviour §2);
- * -1 for any other. curl always puts Host first. */
-static int header_rank(const char *name)
-{
-  static const char *const order[] = {
-    "Host", "Accept-Encoding", "X-Amz-Target", "Content-Type",
-    "User-Agent", "X-Amz-Date", "X-Amz-Security-Token", "Authorization",
-    "Content-Length"};
-  size_t i;
-  for (i = 0; i < sizeof order / sizeof order[0]; i++)
-    if (strcasecmp(order[i], name) == 0)
-      return (int)i;
-  return -1;
-}
-
 /* Appends a line, the concatenation of a, b and c, to the list in t's
  * arena. */
 static int list_add(kmsi_curl *t, const char *a, size_t al, const char *b,
@@ -241,56 +226,20 @@ static void list_clear(kmsi_curl *t)
   t->nnodes = 0;
 }
 
-/* The header list in the AWS CLI's order: the message's headers sorted by
- * header_rank (stably; a header of another name keeps its place after the
- * one it followed), plus Accept-Encoding: identity, User-Agent and
- * Content-Length when the message lacks them, and the removal of curl's
- * own Accept and Expect. */
+/* The header list in the AWS CLI's order (kmsi_wire_headers_order), and
+ * the removal of curl's own Accept and Expect. */
 static kms_status build_headers(kmsi_curl *t, const kms_http *req,
                                 int has_body, size_t body_len)
 {
-  const char *names[MAX_HEADERS + 3], *values[MAX_HEADERS + 3];
-  int ranks[MAX_HEADERS + 3];
-  char num[32];
-  size_t i, j, n = 0, count = kms_http_header_count(req);
-  int prev = 0, ok = 1, r, have_ae = 0, have_ua = 0, have_cl = 0;
+  kmsi_wire_headers w;
+  size_t i;
+  int ok = 1;
 
   list_clear(t);
-  if (count > MAX_HEADERS)
+  if (kmsi_wire_headers_order(req, has_body, body_len, &w) != KMS_OK)
     return KMS_ERR_INVALID_ARG;
-  for (i = 0; i < count; i++) {
-    if (!kms_http_header_at(req, i, &names[n], &values[n]))
-      break;
-    r = header_rank(names[n]);
-    have_ae |= r == 1;
-    have_ua |= r == 4;
-    have_cl |= r == 8;
-    ranks[n] = r < 0 ? prev : r;
-    prev = ranks[n];
-    n++;
-  }
-  if (!have_ae) {
-    names[n] = "Accept-Encoding", values[n] = "identity";
-    ranks[n++] = 1;
-  }
-  if (!have_ua) {
-    names[n] = "User-Agent", values[n] = "kmscks/" KMS_VERSION_STRING;
-    ranks[n++] = 4;
-  }
-  if (has_body && !have_cl) {
-    snprintf(num, sizeof num, "%zu", body_len);
-    names[n] = "Content-Length", values[n] = num;
-    ranks[n++] = 8;
-  }
-  for (i = 0; ok && i < n; i++) {
-    /* The next header: the first unsent one of the lowest rank. */
-    size_t best = n;
-    for (j = 0; j < n; j++)
-      if (names[j] && (best == n || ranks[j] < ranks[best]))
-        best = j;
-    ok = header_add(t, names[best], values[best]);
-    names[best] = NULL;
-  }
+  for (i = 0; ok && i < w.n; i++)
+    ok = header_add(t, w.name[i], w.value[i]);
   if (ok)
     ok = raw_add(t, "Accept:") && raw_add(t, "Expect:");
   if (!ok) {
@@ -472,18 +421,42 @@ static int is_tls_error(CURLcode rc)
   }
 }
 
+/* The host name libcurl's own host check quotes in errbuf ("... target
+ * host name 'NAME'"), copied into host; 0 when errbuf is not that. */
+static int mismatch_host(const char *errbuf, char *host, size_t size)
+{
+  const char *q = strstr(errbuf, "target host name '"), *e;
+  size_t n;
+
+  if (!q)
+    return 0;
+  q += strlen("target host name '");
+  e = strchr(q, '\'');
+  n = e ? (size_t)(e - q) : 0;
+  if (!n || n >= size)
+    return 0;
+  memcpy(host, q, n);
+  host[n] = '\0';
+  return 1;
+}
+
 /* The AWS CLI's text for a TLS failure, e.g. "[SSL:
  * CERTIFICATE_VERIFY_FAILED] certificate verify failed: self-signed
- * certificate" (the Python source location is left out). */
+ * certificate" (the Python source location is left out). libcurl reports
+ * X509_V_ERR_UNSPECIFIED until a verification ran, so that value is no
+ * verification result. */
 static kms_status tls_error(kmsi_curl *t, const char *url, kms_error *err)
 {
   long vr = X509_V_OK;
+  char host[256];
 
   curl_easy_getinfo(t->easy, CURLINFO_SSL_VERIFYRESULT, &vr);
-  if (vr != X509_V_OK)
+  if (vr != X509_V_OK && vr != X509_V_ERR_UNSPECIFIED)
     return kmsi_error(err, KMS_ERR_TLS, "SSL validation failed for %s [SSL: "
                       "CERTIFICATE_VERIFY_FAILED] certificate verify failed: "
                       "%s", url, X509_verify_cert_error_string(vr));
+  if (mismatch_host(t->errbuf, host, sizeof host))
+    return kmsi_error_tls_mismatch(err, url, host);
   return kmsi_error(err, KMS_ERR_TLS, "SSL validation failed for %s %s", url,
                     t->errbuf[0] ? t->errbuf : "TLS handshake failed");
 }
@@ -585,7 +558,11 @@ kms_status kmsi_curl_send(void *ud, const kms_http *req,
                         "endpoint URL: \"%s\"", url);
   } else if (is_tls_error(rc)) {
     result = tls_error(t, url, err);
-  } else if (rc == CURLE_URL_MALFORMAT || rc == CURLE_UNSUPPORTED_PROTOCOL) {
+  } else if (rc == CURLE_URL_MALFORMAT ||
+             (rc == CURLE_UNSUPPORTED_PROTOCOL && !connected)) {
+    /* Once connected, "unsupported protocol" is curl refusing a reply
+     * that is not HTTP/1.x (its HTTP/0.9 check): a garbled status line,
+     * handled below as botocore handles it. */
     result = kmsi_error(err, KMS_ERR_CONFIG, "Invalid endpoint: %s", url);
   } else {
     /* Empty reply, reset, receive/send errors, a garbled status line:

@@ -236,7 +236,7 @@ def test_interrupt(emu):
 def test_version(emu):
     r = kmscks(emu, ["--version"], endpoint=False)
     report(r.rc == 0 and re.match(r"^kmscks/\d+\.\d+\.\d+ libkmscks/\S+ "
-                                  r"libcurl/\S+ OpenSSL", r.stdout),
+                                  r"http/native OpenSSL", r.stdout),
            "--version prints kmscks/<version> ...", r.stdout)
 
 

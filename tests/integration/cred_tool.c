@@ -1,5 +1,6 @@
-/* cred_tool.c - drives the credential chain over the real libcurl
- * transport for test_credentials.py: resolves settings from the
+/* cred_tool.c - drives the credential chain over the default transport
+ * it is linked with (libcurl's, or the native one for cred_tool-native)
+ * for test_credentials.py: resolves settings from the
  * environment (and --profile), gets credentials at the given clock
  * offsets, and can prove them by signing an STS GetCallerIdentity.
  *
@@ -10,7 +11,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <curl/curl.h>
 #include "internal.h"
 
 static void log_line(void *ud, kms_log_level level, const char *msg)
@@ -21,7 +21,7 @@ static void log_line(void *ud, kms_log_level level, const char *msg)
 
 /* Signs and sends Action=GetCallerIdentity with cred; returns the HTTP
  * status (0 when none came). */
-static long verify(kmsi_curl *t, const char *url, const kms_credentials *cred,
+static long verify(const kmsi_transport *t, const char *url, const kms_credentials *cred,
                    time_t now)
 {
   static const char body[] = "Action=GetCallerIdentity&Version=2011-06-15";
@@ -44,7 +44,7 @@ static long verify(kmsi_curl *t, const char *url, const kms_credentials *cred,
                           &e) == KMS_OK &&
       kms_http_set_body(msg, body, sizeof body - 1, &e) == KMS_OK &&
       kms_sign(NULL, msg, cred, &sp, &e) == KMS_OK &&
-      kmsi_curl_send(t, msg, &opts, &resp, &e) == KMS_OK)
+      t->send(t->ud, msg, &opts, &resp, &e) == KMS_OK)
     status = resp.status;
   else
     fprintf(stderr, "verify failed: %s\n", e.message);
@@ -58,7 +58,7 @@ int main(int argc, char **argv)
   kms_config *cfg = kms_config_new(NULL, NULL, NULL);
   kmsi_settings s;
   kmsi_cred_chain *chain = NULL;
-  kmsi_curl *t = NULL;
+  kmsi_transport t = {NULL, NULL, NULL};
   kmsi_allocator a;
   kms_error e;
   const char *verify_url = NULL;
@@ -66,7 +66,6 @@ int main(int argc, char **argv)
   int n = 0, i, rc = 1;
   time_t base = time(NULL);
 
-  curl_global_init(CURL_GLOBAL_DEFAULT);
   kmsi_allocator_init(&a, NULL, NULL);
   kms_config_set_log(cfg, log_line, NULL, KMS_LOG_DEBUG);
   for (i = 1; i < argc; i++) {
@@ -89,9 +88,8 @@ int main(int argc, char **argv)
     printf("error 0 %s %s\n", kms_strerror(e.status), e.message);
     goto cleanup;
   }
-  t = kmsi_curl_new(&a, &e);
-  if (t)
-    chain = kmsi_cred_chain_new(cfg, &s, kmsi_curl_send, t, &e);
+  if (kmsi_default_transport_new(&a, &t, &e) == KMS_OK)
+    chain = kmsi_cred_chain_new(cfg, &s, t.send, t.ud, &e);
   kmsi_settings_free(&s, &a);
   if (!chain) {
     printf("error 0 %s %s\n", kms_strerror(e.status), e.message);
@@ -113,14 +111,14 @@ int main(int argc, char **argv)
                ? (long)(kms_credentials_expiration(cred) - now)
                : 0L);
     if (verify_url)
-      printf("verify %ld\n", verify(t, verify_url, cred, now));
+      printf("verify %ld\n", verify(&t, verify_url, cred, now));
     fflush(stdout);
   }
   rc = 0;
 cleanup:
   kmsi_cred_chain_free(chain);
-  kmsi_curl_free(t);
+  if (t.free)
+    t.free(t.ud);
   kms_config_free(cfg);
-  curl_global_cleanup();
   return rc;
 }

@@ -1,5 +1,6 @@
 #!/usr/bin/python3
-"""The kmscks client (transport_curl.c, response.c, retry.c, client.c)
+"""The kmscks client (transport_curl.c or, as kmsdrive-native, the native
+transport; response.c, retry.c, client.c)
 against the KMS emulator: real updates, every fault class with the number
 of attempts the emulator saw and the exact error text, AWS_MAX_ATTEMPTS,
 adaptive mode, clock skew, TLS, pagination, keep-alive, and no secret in
