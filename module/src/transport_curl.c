@@ -528,7 +528,9 @@ kms_status kmsi_curl_send(void *ud, const kms_http *req,
   if (rc == CURLE_OK || (rc == CURLE_PARTIAL_FILE && status > 0)) {
     /* A body cut short of its Content-Length is taken as it came, as
      * urllib3 (and so the AWS CLI) does. */
-    if (status <= 0) {
+    /* No status, or only an interim 1xx before the close (libcurl
+     * returns that as done): botocore's ConnectionClosedError. */
+    if (status < 200) {
       result = kmsi_error(err, KMS_ERR_CONNECTION_CLOSED, "Connection was "
                           "closed before we received a valid response from "
                           "endpoint URL: \"%s\".", url);

@@ -150,7 +150,10 @@ static kmsi_io read_head(kmsi_conn *c, kms_buf *line, kms_http_response *resp,
       io = read_line(c, line, got_any);
       if (io == KMSI_IO_EOF) {
         /* Closed inside the headers: the response ends there, a part
-         * line dropped, as libcurl takes it. */
+         * line dropped, as libcurl takes it; but an interim 1xx is no
+         * response at all (botocore: the connection was closed). */
+        if (resp->status < 200)
+          return KMSI_IO_EOF;
         h->body = BODY_NONE;
         h->close = 1;
         return KMSI_IO_OK;

@@ -9,14 +9,7 @@
 #include <string.h>
 #include <strings.h>
 #include "internal.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-#define CHECK(cond)                                                       \
-  do {                                                                    \
-    if (!(cond))                                                          \
-      __builtin_trap();                                                   \
-  } while (0)
+#include "fuzz.h"
 
 static kms_signer *signer;
 static kms_credentials *cred, *cred_token;

@@ -6,8 +6,7 @@
 #include <string.h>
 #include "kms/kms.h"
 #include "request_int.h"
-
-int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+#include "fuzz.h"
 
 static const char *const types[] = {NULL, "AWS_CLOUDHSM",
                                     "EXTERNAL_KEY_STORE", "FUTURE"};

@@ -132,6 +132,10 @@ def main():
         ("bad status code", b"HTTP/1.1 2x0 OK\r\n\r\n", None),
         ("headers cut short", b"HTTP/1.1 200 OK\r\nContent-Le", None),
         ("empty reply", b"", "connection_closed"),
+        ("only an interim 100, then close", b"HTTP/1.1 100 Continue\r\n",
+         "connection_closed"),
+        ("only an interim 100 with its blank line, then close",
+         b"HTTP/1.1 100 Continue\r\n\r\n", "connection_closed"),
     ]
     for name, data, want in cases:
         srv.reply = data
