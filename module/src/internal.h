@@ -5,6 +5,7 @@
 
 #include <stdarg.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <time.h>
 #include "kms/kms.h"
 
@@ -87,6 +88,19 @@ kms_status kmsi_json_put_string(kms_buf *b, const char *s, size_t len);
 /* Counts Unicode code points in UTF-8 text (as the AWS tools count
  * lengths); an invalid byte counts as one. */
 size_t kmsi_utf8_length(const char *s, size_t len);
+
+/* Decodes one well-formed UTF-8 sequence at s[0..len) (len >= 1: no
+ * overlong form, surrogate or code point above U+10FFFF) into *cp.
+ * Returns its length, 0 when it is not well-formed. */
+size_t kmsi_utf8_decode(const char *s, size_t len, uint32_t *cp);
+
+/* Writes code point cp (at most U+10FFFF) as UTF-8 into out (room for 4
+ * bytes). Returns the number of bytes. */
+size_t kmsi_utf8_put(uint32_t cp, char *out);
+
+/* The value of the 4 hex digits (either case) at s, the digits of a \u
+ * escape, into *out. Returns 1, or 0 when one is not a hex digit. */
+int kmsi_hex4(const char *s, uint32_t *out);
 /* }===== */
 
 

@@ -67,7 +67,7 @@ void kmsi_jp_nomem(kmsi_jp_ctx *ctx)
 void kmsi_jp_syntax_error(kmsi_jp_ctx *ctx, size_t pos, const char *reason,
                           const kmsi_jp_token *tok)
 {
-  size_t col = kmsi_jp_utf8_count(ctx->expr, pos);
+  size_t col = kmsi_utf8_length(ctx->expr, pos);
   int elen = (int)ctx->expr_len;
   char type[32];
   size_t i;
@@ -77,7 +77,7 @@ void kmsi_jp_syntax_error(kmsi_jp_ctx *ctx, size_t pos, const char *reason,
                  "Bad jmespath expression: %s:\n%.*s\n%*s^", reason, elen,
                  ctx->expr, (int)col, "");
   } else if (tok->type == KMSI_JPT_EOF) {
-    col = kmsi_jp_utf8_count(ctx->expr, ctx->expr_len);
+    col = kmsi_utf8_length(ctx->expr, ctx->expr_len);
     kmsi_jp_fail(ctx, KMSI_JPE_SYNTAX,
                  "Invalid jmespath expression: Incomplete expression:\n"
                  "\"%.*s\"\n%*s^", elen, ctx->expr, (int)col + 1, "");

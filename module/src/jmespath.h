@@ -203,8 +203,6 @@ int kmsi_jp_unescape(const char *s, size_t len, char *out, size_t *out_len);
  * way cJSON does, so the bytes line up with cJSON's tree. */
 kms_status kmsi_jp_number_forms(const char *json, size_t len,
                                 kms_buf *forms);
-/* Number of code points in UTF-8 text; an invalid byte counts as one. */
-size_t kmsi_jp_utf8_count(const char *s, size_t len);
 /* Length of the UTF-8 sequence starting at s[0] (1 for an invalid byte). */
 size_t kmsi_jp_utf8_step(const char *s, size_t len);
 /* }===== */

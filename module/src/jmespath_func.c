@@ -497,7 +497,7 @@ static kmsi_jp_value *f_length(kmsi_jp_ctx *ctx, kmsi_jp_value **a,
   size_t len;
   (void)n;
   if (a[0]->type == KMSI_JP_STRING)
-    len = kmsi_jp_utf8_count(a[0]->u.str.ptr, a[0]->u.str.len);
+    len = kmsi_utf8_length(a[0]->u.str.ptr, a[0]->u.str.len);
   else if (a[0]->type == KMSI_JP_ARRAY)
     len = a[0]->u.arr.len;
   else

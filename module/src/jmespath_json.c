@@ -16,109 +16,27 @@
 
 size_t kmsi_jp_utf8_step(const char *s, size_t len)
 {
-  const unsigned char *p = (const unsigned char *)s;
-  size_t n, i;
-  unsigned c = p[0];
-
-  if (c < 0x80)
-    return 1;
-  if (c >= 0xc2 && c <= 0xdf)
-    n = 2;
-  else if (c >= 0xe0 && c <= 0xef)
-    n = 3;
-  else if (c >= 0xf0 && c <= 0xf4)
-    n = 4;
-  else
-    return 1;
-  if (len < n)
-    return 1;
-  for (i = 1; i < n; i++)
-    if ((p[i] & 0xc0) != 0x80)
-      return 1;
-  /* overlong forms, surrogates and code points above U+10FFFF */
-  if ((c == 0xe0 && p[1] < 0xa0) || (c == 0xed && p[1] >= 0xa0) ||
-      (c == 0xf0 && p[1] < 0x90) || (c == 0xf4 && p[1] >= 0x90))
-    return 1;
-  return n;
-}
-
-size_t kmsi_jp_utf8_count(const char *s, size_t len)
-{
-  size_t i = 0, n = 0;
-  while (i < len) {
-    i += kmsi_jp_utf8_step(s + i, len - i);
-    n++;
-  }
-  return n;
+  uint32_t cp;
+  size_t n = kmsi_utf8_decode(s, len, &cp);
+  return n ? n : 1;
 }
 
 /* Decodes the sequence at s (whose length kmsi_jp_utf8_step gave as n);
  * an invalid byte decodes to U+FFFD. */
 static unsigned long utf8_decode(const char *s, size_t n)
 {
-  const unsigned char *p = (const unsigned char *)s;
-  unsigned long c;
-  size_t i;
-  if (n == 1)
-    return p[0] < 0x80 ? p[0] : 0xfffdUL;
-  c = p[0] & (0x7f >> n);
-  for (i = 1; i < n; i++)
-    c = (c << 6) | (p[i] & 0x3f);
-  return c;
+  uint32_t cp;
+  return kmsi_utf8_decode(s, n, &cp) == n ? cp : 0xfffdUL;
 }
 
-static size_t utf8_encode(unsigned long c, char *out)
-{
-  unsigned char *o = (unsigned char *)out;
-  if (c < 0x80) {
-    o[0] = (unsigned char)c;
-    return 1;
-  }
-  if (c < 0x800) {
-    o[0] = (unsigned char)(0xc0 | (c >> 6));
-    o[1] = (unsigned char)(0x80 | (c & 0x3f));
-    return 2;
-  }
-  if (c < 0x10000) {
-    o[0] = (unsigned char)(0xe0 | (c >> 12));
-    o[1] = (unsigned char)(0x80 | ((c >> 6) & 0x3f));
-    o[2] = (unsigned char)(0x80 | (c & 0x3f));
-    return 3;
-  }
-  o[0] = (unsigned char)(0xf0 | (c >> 18));
-  o[1] = (unsigned char)(0x80 | ((c >> 12) & 0x3f));
-  o[2] = (unsigned char)(0x80 | ((c >> 6) & 0x3f));
-  o[3] = (unsigned char)(0x80 | (c & 0x3f));
-  return 4;
-}
 /* }===== */
 
 /* {===== string literals ===== */
 
-static int hex4(const char *s, unsigned long *out)
-{
-  unsigned long v = 0;
-  int i;
-  for (i = 0; i < 4; i++) {
-    char c = s[i];
-    v <<= 4;
-    if (c >= '0' && c <= '9')
-      v |= (unsigned long)(c - '0');
-    else if (c >= 'a' && c <= 'f')
-      v |= (unsigned long)(c - 'a' + 10);
-    else if (c >= 'A' && c <= 'F')
-      v |= (unsigned long)(c - 'A' + 10);
-    else
-      return -1;
-  }
-  *out = v;
-  return 0;
-}
-
 int kmsi_jp_unescape(const char *s, size_t len, char *out, size_t *out_len)
 {
   size_t i = 0, o = 0;
-  unsigned long c, lo;
+  uint32_t c, lo;
 
   while (i < len) {
     unsigned char ch = (unsigned char)s[i];
@@ -141,19 +59,19 @@ int kmsi_jp_unescape(const char *s, size_t len, char *out, size_t *out_len)
     case 'r': out[o++] = '\r'; break;
     case 't': out[o++] = '\t'; break;
     case 'u':
-      if (len - i < 6 || hex4(s + i + 2, &c) != 0)
+      if (len - i < 6 || !kmsi_hex4(s + i + 2, &c))
         return -1;
       if (c >= 0xdc00 && c <= 0xdfff)
         return -1;
       if (c >= 0xd800 && c <= 0xdbff) {
         /* a high surrogate must be followed by a low one */
         if (len - i < 12 || s[i + 6] != '\\' || s[i + 7] != 'u' ||
-            hex4(s + i + 8, &lo) != 0 || lo < 0xdc00 || lo > 0xdfff)
+            !kmsi_hex4(s + i + 8, &lo) || lo < 0xdc00 || lo > 0xdfff)
           return -1;
         c = 0x10000 + ((c - 0xd800) << 10) + (lo - 0xdc00);
         i += 6;
       }
-      o += utf8_encode(c, out + o);
+      o += kmsi_utf8_put(c, out + o);
       i += 4;
       break;
     default:
@@ -220,7 +138,7 @@ static int scan_number(scan *sc)
  * itself is checked by kmsi_jp_unescape's rules without decoding. */
 static int scan_string(scan *sc)
 {
-  unsigned long c;
+  uint32_t c;
   sc->i++;
   while (sc->i < sc->n) {
     unsigned char ch = (unsigned char)sc->s[sc->i];
@@ -234,7 +152,7 @@ static int scan_string(scan *sc)
       if (sc->i + 1 >= sc->n)
         return 0;
       if (sc->s[sc->i + 1] == 'u') {
-        if (sc->n - sc->i < 6 || hex4(sc->s + sc->i + 2, &c) != 0)
+        if (sc->n - sc->i < 6 || !kmsi_hex4(sc->s + sc->i + 2, &c))
           return 0;
         sc->i += 6;
         continue;

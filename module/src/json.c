@@ -115,6 +115,58 @@ int kmsi_utf8_valid(const char *s, size_t len)
   return 1;
 }
 
+size_t kmsi_utf8_decode(const char *s, size_t len, uint32_t *cp)
+{
+  return utf8_decode((const unsigned char *)s, len, cp);
+}
+
+size_t kmsi_utf8_put(uint32_t cp, char *out)
+{
+  unsigned char *o = (unsigned char *)out;
+
+  if (cp < 0x80) {
+    o[0] = (unsigned char)cp;
+    return 1;
+  }
+  if (cp < 0x800) {
+    o[0] = (unsigned char)(0xC0 | (cp >> 6));
+    o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 2;
+  }
+  if (cp < 0x10000) {
+    o[0] = (unsigned char)(0xE0 | (cp >> 12));
+    o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 3;
+  }
+  o[0] = (unsigned char)(0xF0 | (cp >> 18));
+  o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+  o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+  o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+  return 4;
+}
+
+int kmsi_hex4(const char *s, uint32_t *out)
+{
+  uint32_t v = 0;
+  int i;
+
+  for (i = 0; i < 4; i++) {
+    char c = s[i];
+    v <<= 4;
+    if (c >= '0' && c <= '9')
+      v |= (uint32_t)(c - '0');
+    else if (c >= 'a' && c <= 'f')
+      v |= (uint32_t)(c - 'a' + 10);
+    else if (c >= 'A' && c <= 'F')
+      v |= (uint32_t)(c - 'A' + 10);
+    else
+      return 0;
+  }
+  *out = v;
+  return 1;
+}
+
 /* {=====================================================================
  * Writing JSON strings (Python json.dumps, ensure_ascii=True)
  * ===================================================================== */
@@ -304,25 +356,11 @@ static int fail(jscan *j, const char *why)
 
 static int hex4(jscan *j, uint32_t *out)
 {
-  uint32_t v = 0;
-  size_t k;
-
   if (j->len - j->pos < 4)
     return fail(j, "truncated \\u escape");
-  for (k = 0; k < 4; k++) {
-    unsigned char c = j->s[j->pos + k];
-    v <<= 4;
-    if (c >= '0' && c <= '9')
-      v |= (uint32_t)(c - '0');
-    else if (c >= 'a' && c <= 'f')
-      v |= (uint32_t)(c - 'a' + 10);
-    else if (c >= 'A' && c <= 'F')
-      v |= (uint32_t)(c - 'A' + 10);
-    else
-      return fail(j, "bad hex digit in \\u escape");
-  }
+  if (!kmsi_hex4((const char *)j->s + j->pos, out))
+    return fail(j, "bad hex digit in \\u escape");
   j->pos += 4;
-  *out = v;
   return 1;
 }
 
