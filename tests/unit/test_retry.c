@@ -293,13 +293,37 @@ static void test_skew(void)
  * TokenBucket and RateClocker driven by a fake clock (its Condition.wait
  * advancing the clock by max(wait, 1e-9)): per event, the time slept
  * before sending, then the bucket's rate and tokens after the response. */
+typedef struct adaptive_event {
+  double advance;
+  int throttled;
+  double slept, rate, tokens;
+} adaptive_event;
+
+static int near(double got, double want)
+{
+  return got > want - 1e-6 && got < want + 1e-6;
+}
+
+/* Feeds e's response to r, then compares the wait before it (slept) and
+ * the bucket after it with botocore's figures. */
+static void adaptive_check(kmsi_retry *r, const adaptive_event *e,
+                           double slept, const char *what, size_t i)
+{
+  kmsi_retry_call c;
+  double d;
+
+  memset(&c, 0, sizeof c);
+  step(r, &c, e->throttled ? service(400, "ThrottlingException") : success(),
+       0, &d);
+  OK(near(slept, e->slept) && near(r->bucket_rate, e->rate) &&
+         near(r->bucket_tokens, e->tokens),
+     "%s event %zu: waits %.6f rate %.6f tokens %.6f", what, i, slept,
+     r->bucket_rate, r->bucket_tokens);
+}
+
 static void test_adaptive(void)
 {
-  static const struct {
-    double advance;
-    int throttled;
-    double slept, rate, tokens;
-  } ev[] = {
+  static const adaptive_event ev[] = {
     {0.1, 0, 0.000000000000, 0.500000000000, 0.100000000000},
     {0.05, 1, 0.000000000000, 0.500000000000, 0.125000000000},
     {0.2, 1, 1.750000000000, 0.500000000000, 0.100000000000},
@@ -320,16 +344,7 @@ static void test_adaptive(void)
   for (i = 0; i < sizeof ev / sizeof ev[0]; i++) {
     slept = kmsi_retry_before_send(&r);
     f.mono += ev[i].advance;
-    memset(&c, 0, sizeof c);
-    step(&r, &c, ev[i].throttled ? service(400, "ThrottlingException")
-                                 : success(), 0, &d);
-    OK(slept > ev[i].slept - 1e-6 && slept < ev[i].slept + 1e-6 &&
-           r.bucket_rate > ev[i].rate - 1e-6 &&
-           r.bucket_rate < ev[i].rate + 1e-6 &&
-           r.bucket_tokens > ev[i].tokens - 1e-6 &&
-           r.bucket_tokens < ev[i].tokens + 1e-6,
-       "adaptive event %zu: slept %.6f rate %.6f tokens %.6f", i, slept,
-       r.bucket_rate, r.bucket_tokens);
+    adaptive_check(&r, &ev[i], slept, "adaptive", i);
   }
 
   /* The test scale shrinks the limiter's real sleeps consistently. */
@@ -356,16 +371,7 @@ static void test_adaptive(void)
     slept = kmsi_retry_acquire(&r);
     OK(f.sleeps == sleeps, "acquire %zu does not sleep", i);
     f.mono += slept + ev[i].advance;
-    memset(&c, 0, sizeof c);
-    step(&r, &c, ev[i].throttled ? service(400, "ThrottlingException")
-                                 : success(), 0, &d);
-    OK(slept > ev[i].slept - 1e-6 && slept < ev[i].slept + 1e-6 &&
-           r.bucket_rate > ev[i].rate - 1e-6 &&
-           r.bucket_rate < ev[i].rate + 1e-6 &&
-           r.bucket_tokens > ev[i].tokens - 1e-6 &&
-           r.bucket_tokens < ev[i].tokens + 1e-6,
-       "non-blocking event %zu: waits %.6f rate %.6f tokens %.6f", i, slept,
-       r.bucket_rate, r.bucket_tokens);
+    adaptive_check(&r, &ev[i], slept, "non-blocking", i);
   }
   /* Two sends at once (two light threads on one client): the second
    * queues up behind the first's debt. */
